@@ -1,0 +1,20 @@
+/**
+ * Cli: the one command line, `flyte-pod-webhook <command>`. Each command lives in `cli/` and builds its own
+ * layers; this file only lists them.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+// commands are added here as they land
+
+const root = Command.make("flyte-pod-webhook").pipe(
+  Command.withDescription(
+    "Kubernetes mutating admission webhook that injects secrets into Pods (drop-in for Flyte's secrets webhook)"
+  )
+)
+
+export const cli = root.pipe(
+  Command.withSubcommands([]),
+  Command.run({ version: "0.1.0" }),
+  Effect.provide(NodeServices.layer)
+)
