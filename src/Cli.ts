@@ -5,7 +5,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
-// commands are added here as they land
+import { mutate } from "./cli/Mutate.ts"
 
 const root = Command.make("flyte-pod-webhook").pipe(
   Command.withDescription(
@@ -14,7 +14,7 @@ const root = Command.make("flyte-pod-webhook").pipe(
 )
 
 export const cli = root.pipe(
-  Command.withSubcommands([]),
+  Command.withSubcommands([mutate]),
   Command.run({ version: "0.1.0" }),
   Effect.provide(NodeServices.layer)
 )

@@ -2,7 +2,11 @@
  * Mutator: AdmissionReview in, AdmissionReview out. The only place that maps engine outcomes to
  * allowed / denied / patched / errored. HTTP code and the `mutate` command both call `review`.
  */
-import { Context, Data, type Effect, Layer } from "effect"
+import { Context, Data, Effect, Layer } from "effect"
+import { SecretLookup } from "../services/SecretLookup.ts"
+import { WebhookConfig } from "../WebhookConfig.ts"
+import { decodeRequest, isProblem } from "./AdmissionReview.ts"
+import { mutate } from "./Mutation.ts"
 import type { MutationResult } from "./MutationResult.ts"
 
 /** BadReview: the body is not an AdmissionReview we can answer in-band (no request or no uid). */
@@ -19,6 +23,27 @@ export interface MutatorShape {
 }
 
 export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod-webhook/admission/Mutator") {
+  /** layerNoDeps: the real Mutator over SecretLookup and WebhookConfig. */
+  static readonly layerNoDeps = Layer.effect(
+    Mutator,
+    Effect.gen(function*() {
+      const lookup = yield* SecretLookup
+      const config = yield* WebhookConfig
+      const onInjectionError = config.webhook.onInjectionError
+      return Mutator.of({
+        review: (body) => {
+          const request = decodeRequest(body)
+          return isProblem(request)
+            ? Effect.fail(new BadReview(request))
+            : mutate(request, lookup, onInjectionError)
+        }
+      })
+    })
+  )
+
+  /** layer: the real Mutator with the configured managers (needs WebhookConfig). */
+  static readonly layer = Mutator.layerNoDeps.pipe(Layer.provide(SecretLookup.layer))
+
   /** layerTest: a Mutator answering with the given function (HTTP tests use it). */
   static readonly layerTest = (review: MutatorShape["review"]) => Layer.succeed(Mutator, Mutator.of({ review }))
 }

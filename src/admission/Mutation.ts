@@ -1,0 +1,142 @@
+/**
+ * Mutation: the decision for one admission request. Reads the Pod's secret annotations, resolves each secret
+ * through SecretLookup, plans the patch, and maps the outcome to allowed / denied / patched.
+ *
+ * Flyte 1 admitted a Pod without any secrets when one could not be injected; ours denies by default with a
+ * message naming the annotation, the secret (never a value) and each manager's reason
+ * (`webhook.onInjectionError: admit` restores Flyte's behaviour, with a warning).
+ */
+import { Effect } from "effect"
+import { InjectedSecretsAudit, InjectLabel } from "../domain/FlyteNames.ts"
+import { plan } from "../domain/Patcher.ts"
+import type { JsonObject, PodEdit } from "../domain/PodEdit.ts"
+import { requestedSecrets } from "../domain/SecretAnnotation.ts"
+import { secretLabel } from "../domain/SecretRequest.ts"
+import type { SecretLookupShape } from "../services/SecretLookup.ts"
+import type { OnInjectionError } from "../WebhookConfig.ts"
+import { type AdmissionRequest, denial, respond } from "./AdmissionReview.ts"
+import type { ManagerUse, MutationResult, Outcome } from "./MutationResult.ts"
+
+const asObject = (value: unknown): JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : {}
+
+const stringMap = (value: unknown): Readonly<Record<string, string>> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(asObject(value))) if (typeof v === "string") out[k] = v
+  return out
+}
+
+/** podName: the name, or `<generateName>*` for controller-made Pods whose name is not chosen yet. */
+const podName = (metadata: JsonObject): string =>
+  typeof metadata["name"] === "string" && metadata["name"] !== ""
+    ? metadata["name"]
+    : typeof metadata["generateName"] === "string"
+    ? `${metadata["generateName"]}*`
+    : ""
+
+interface Decided {
+  readonly outcome: Outcome
+  readonly secrets: ReadonlyArray<string>
+  readonly managers: ReadonlyArray<ManagerUse>
+  readonly review: JsonObject
+  readonly message?: string
+}
+
+/** mutate decides one request; it never fails: every problem is an in-band answer. */
+export const mutate = (
+  request: AdmissionRequest,
+  lookup: SecretLookupShape,
+  onInjectionError: OnInjectionError
+): Effect.Effect<MutationResult> =>
+  Effect.gen(function*() {
+    const metadata = asObject(request.object?.["metadata"])
+    const namespace = typeof metadata["namespace"] === "string" && metadata["namespace"] !== ""
+      ? metadata["namespace"]
+      : request.namespace
+    const base = { uid: request.uid, namespace, pod: podName(metadata) }
+    const decided = yield* decide(request, metadata, lookup, onInjectionError)
+    return { ...base, ...decided }
+  })
+
+const allow = (request: AdmissionRequest, warnings: ReadonlyArray<string> = []): Decided => ({
+  outcome: "unchanged",
+  secrets: [],
+  managers: [],
+  review: respond(request.apiVersion, request.uid, { allowed: true, warnings })
+})
+
+const decide = (
+  request: AdmissionRequest,
+  metadata: JsonObject,
+  lookup: SecretLookupShape,
+  onInjectionError: OnInjectionError
+): Effect.Effect<Decided> =>
+  Effect.gen(function*() {
+    if (request.operation !== "CREATE" || request.kind !== "Pod" || request.subResource !== "") return allow(request)
+    if (request.object === undefined) return allow(request)
+    if (stringMap(metadata["labels"])[InjectLabel] !== "true") return allow(request)
+    const decoded = requestedSecrets(stringMap(metadata["annotations"]))
+    if (decoded._tag === "Failure") {
+      return refuse(request, [], [], `${decoded.annotation}: ${decoded.reason}`, onInjectionError, [])
+    }
+    if (decoded.secrets.length === 0) return allow(request, decoded.warnings)
+    const names = decoded.secrets.map((r) => secretLabel(r.secret))
+    const edits: Array<PodEdit> = []
+    const managers: Array<ManagerUse> = []
+    const failures: Array<string> = []
+    for (const requested of decoded.secrets) {
+      const result = yield* Effect.result(lookup.resolve(requested.secret))
+      if (result._tag === "Success") {
+        edits.push(...result.success.edits)
+        managers.push({ manager: result.success.manager, ok: true })
+      } else {
+        const tried = result.failure.attempts.map((a) => `${a.manager}: ${a.reason}`).join("; ")
+        failures.push(`cannot inject secret "${secretLabel(requested.secret)}" from annotation ${requested.annotation} (${tried})`)
+        const last = result.failure.attempts.at(-1)
+        managers.push({ manager: last?.manager ?? "none", ok: false })
+      }
+    }
+    if (failures.length > 0) return refuse(request, names, managers, failures.join("; "), onInjectionError, decoded.warnings)
+    const patch = plan(request.object, edits)
+    return {
+      outcome: patch.length === 0 ? "unchanged" : "patched",
+      secrets: names,
+      managers,
+      review: respond(request.apiVersion, request.uid, {
+        allowed: true,
+        patch,
+        warnings: decoded.warnings,
+        auditAnnotations: { [InjectedSecretsAudit]: names.join(",") }
+      })
+    }
+  })
+
+const refuse = (
+  request: AdmissionRequest,
+  secrets: ReadonlyArray<string>,
+  managers: ReadonlyArray<ManagerUse>,
+  reason: string,
+  onInjectionError: OnInjectionError,
+  warnings: ReadonlyArray<string>
+): Decided => {
+  const message = `flyte-pod-webhook: ${reason}`
+  if (onInjectionError === "admit") {
+    return {
+      outcome: "error",
+      secrets,
+      managers,
+      message,
+      review: respond(request.apiVersion, request.uid, {
+        allowed: true,
+        warnings: [...warnings, `${message}; admitted without secrets (webhook.onInjectionError: admit)`]
+      })
+    }
+  }
+  return {
+    outcome: "denied",
+    secrets,
+    managers,
+    message,
+    review: respond(request.apiVersion, request.uid, { allowed: false, status: denial(message), warnings })
+  }
+}

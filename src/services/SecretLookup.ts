@@ -1,0 +1,87 @@
+/**
+ * SecretLookup: resolve each requested secret through the managers in order (spec section 2): Global first
+ * (unless `webhook.globalSecrets: false`), then the configured managers. The first that injects wins; when
+ * none does, the failure lists every manager tried with its reason, for the denial message.
+ */
+import { Context, Data, Effect, Layer } from "effect"
+import type { PodEdit } from "../domain/PodEdit.ts"
+import type { SecretRequest } from "../domain/SecretRequest.ts"
+import { ConfigError, WebhookConfig, type WebhookConfigShape } from "../WebhookConfig.ts"
+import { makeGlobalManager } from "./managers/GlobalManager.ts"
+import { managerDefinitions } from "./managers/registry.ts"
+import type { SecretManager } from "./managers/SecretManager.ts"
+
+/** Resolved: the manager that injected the secret and its edits. */
+export interface Resolved {
+  readonly manager: string
+  readonly edits: ReadonlyArray<PodEdit>
+}
+
+/** Attempt: one manager's reason for not injecting. */
+export interface Attempt {
+  readonly manager: string
+  readonly reason: string
+}
+
+/** Unresolved: no manager injected the secret. */
+export class Unresolved extends Data.TaggedError("Unresolved")<{ readonly attempts: ReadonlyArray<Attempt> }> {}
+
+export interface SecretLookupShape {
+  /** The managers in the order they are tried, for logs and `/readyz` detail. */
+  readonly managers: ReadonlyArray<string>
+  readonly resolve: (secret: SecretRequest) => Effect.Effect<Resolved, Unresolved>
+}
+
+/** resolveWith tries the managers in order. */
+export const resolveWith = (managers: ReadonlyArray<SecretManager>) =>
+(secret: SecretRequest): Effect.Effect<Resolved, Unresolved> =>
+  Effect.gen(function*() {
+    const attempts: Array<Attempt> = []
+    for (const manager of managers) {
+      const result = yield* manager.inject(secret).pipe(
+        Effect.catchTag("ManagerRejected", (e) => Effect.succeed({ _tag: "NotFound" as const, reason: e.reason }))
+      )
+      if (result._tag === "Injected") return { manager: manager.type, edits: result.edits }
+      attempts.push({ manager: manager.type, reason: result.reason })
+    }
+    return yield* new Unresolved({ attempts })
+  })
+
+/** buildManagers turns the config into the ordered managers; an unknown type is a ConfigError naming the key. */
+export const buildManagers = (config: WebhookConfigShape): ReadonlyArray<SecretManager> => {
+  const managers: Array<SecretManager> = config.webhook.globalSecrets ? [makeGlobalManager(config)] : []
+  const key = config.webhook.secretManagerTypes.length > 1 ? "webhook.secretManagerTypes" : "webhook.secretManagerType"
+  for (const type of config.webhook.secretManagerTypes) {
+    if (type.toLowerCase() === "global") continue
+    const definition = managerDefinitions.find((d) => d.type.toLowerCase() === type.toLowerCase())
+    if (definition === undefined) {
+      const known = ["Global", ...managerDefinitions.map((d) => d.type)].join(", ")
+      throw new ConfigError({ key, message: `${key}: expected one of ${known}, got ${JSON.stringify(type)}` })
+    }
+    if (!managers.some((m) => m.type === definition.type)) managers.push(definition.make(config.webhook))
+  }
+  return managers
+}
+
+export class SecretLookup extends Context.Service<SecretLookup, SecretLookupShape>()(
+  "flyte-pod-webhook/services/SecretLookup"
+) {
+  static readonly fromManagers = (managers: ReadonlyArray<SecretManager>): SecretLookupShape => ({
+    managers: managers.map((m) => m.type),
+    resolve: resolveWith(managers)
+  })
+
+  /** layer: the managers named by WebhookConfig. */
+  static readonly layer = Layer.effect(
+    SecretLookup,
+    Effect.gen(function*() {
+      const config = yield* WebhookConfig
+      const managers = yield* Effect.try({ try: () => buildManagers(config), catch: (e) => e as ConfigError })
+      return SecretLookup.fromManagers(managers)
+    })
+  )
+
+  /** layerTest: fixed managers (fakes or real ones built by the test). */
+  static readonly layerTest = (managers: ReadonlyArray<SecretManager>) =>
+    Layer.succeed(SecretLookup, SecretLookup.fromManagers(managers))
+}

@@ -1,0 +1,40 @@
+/**
+ * AWS: an init container (AWS's secrets sidecar image) pulls the secret into an in-memory volume
+ * (spec section 3, row AWS). ENV_VAR cannot be served: the value never exists outside the Pod's volume.
+ */
+import { Effect } from "effect"
+import { secretFilePath } from "../../domain/FlyteNames.ts"
+import { addEnv } from "../../domain/PodEdit.ts"
+import { pullerEdits } from "./PullerEdits.ts"
+import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
+
+export const AwsVolume = "aws-secret-vol"
+
+const trimRight = (s: string, c: string) => s.replace(new RegExp(`[${c}]+$`), "")
+const trimLeft = (s: string, c: string) => s.replace(new RegExp(`^[${c}]+`), "")
+
+export const AwsManager: ManagerDefinition = {
+  type: "AWS",
+  make: (settings) => ({
+    type: "AWS",
+    inject: (secret) => {
+      if (secret.mountRequirement === "ENV_VAR") {
+        return Effect.fail(reject("AWS", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
+      }
+      if (secret.group === "" || secret.key === "") {
+        return Effect.fail(reject("AWS", "needs both group (the secret ARN) and key"))
+      }
+      const puller = {
+        image: settings.awsSecretManager.sidecarImage,
+        resources: settings.awsSecretManager.resources,
+        env: [
+          { name: "SECRET_ARN", value: `${trimRight(secret.group, ":")}:${trimLeft(secret.key, ":")}` },
+          { name: "SECRET_FILENAME", value: `/${secret.group.toLowerCase()}/${secret.key.toLowerCase()}` }
+        ],
+        volumeMounts: [{ name: AwsVolume, mountPath: "/tmp" }]
+      }
+      const alias = secret.envVar === "" ? [] : [addEnv(secret.envVar, secretFilePath(secret.group, secret.key))]
+      return Effect.succeed(injected(pullerEdits(AwsVolume, "aws-pull-secret-", puller, alias)))
+    }
+  })
+}

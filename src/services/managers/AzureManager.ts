@@ -1,0 +1,44 @@
+/**
+ * Azure (Flyte 2): an init container logs in with workload identity and writes the Key Vault secret into an
+ * in-memory volume (spec section 3, row Azure). group is the Key Vault secret URI, group_version its version.
+ */
+import { Effect } from "effect"
+import { SecretsDir } from "../../domain/FlyteNames.ts"
+import { pullerEdits, shellSafe } from "./PullerEdits.ts"
+import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
+
+export const AzureVolume = "azure-secret-vol"
+
+export const AzureManager: ManagerDefinition = {
+  type: "Azure",
+  make: (settings) => ({
+    type: "Azure",
+    inject: (secret) => {
+      if (secret.mountRequirement === "ENV_VAR") {
+        return Effect.fail(reject("Azure", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
+      }
+      if (secret.group === "") return Effect.fail(reject("Azure", "needs group (the Key Vault secret URI)"))
+      if (!shellSafe.test(secret.group) || !shellSafe.test(secret.groupVersion)) {
+        return Effect.fail(reject("Azure", "group and group_version may only hold letters, digits and ._:/@+=-"))
+      }
+      const name = secret.group.replace(/\/+$/, "").split("/").pop() ?? secret.group
+      const id = secret.groupVersion === "" ? secret.group : `${secret.group}/${secret.groupVersion}`
+      const path = (secret.groupVersion === "" ? `${SecretsDir}/${name}` : `${SecretsDir}/${name}/${secret.groupVersion}`)
+        .toLowerCase()
+      const dir = path.slice(0, path.lastIndexOf("/"))
+      const puller = {
+        image: settings.azureSecretManager.sidecarImage,
+        command: [
+          "sh",
+          "-ec",
+          'az login --service-principal -u "$AZURE_CLIENT_ID" -t "$AZURE_TENANT_ID" ' +
+          '--federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions >/dev/null; ' +
+          `mkdir -p ${dir}; az keyvault secret show --id "${id}" --query value -o tsv > ${path}; chmod +rX ${dir} ${path}`
+        ],
+        resources: settings.azureSecretManager.resources,
+        volumeMounts: [{ name: AzureVolume, mountPath: SecretsDir }]
+      }
+      return Effect.succeed(injected(pullerEdits(AzureVolume, "azure-pull-secret-", puller)))
+    }
+  })
+}

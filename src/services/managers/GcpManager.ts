@@ -1,0 +1,44 @@
+/**
+ * GCP: an init container runs `gcloud secrets versions access` into an in-memory volume
+ * (spec section 3, row GCP). Needs group (the secret) and group_version (its version).
+ */
+import { Effect } from "effect"
+import { SecretsDir } from "../../domain/FlyteNames.ts"
+import { pullerEdits, shellSafe } from "./PullerEdits.ts"
+import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
+
+export const GcpVolume = "gcp-secret-vol"
+
+export const GcpManager: ManagerDefinition = {
+  type: "GCP",
+  make: (settings) => ({
+    type: "GCP",
+    inject: (secret) => {
+      if (secret.mountRequirement === "ENV_VAR") {
+        return Effect.fail(reject("GCP", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
+      }
+      if (secret.group === "" || secret.groupVersion === "") {
+        return Effect.fail(reject("GCP", "needs both group (the secret) and group_version (its version)"))
+      }
+      if (!shellSafe.test(secret.group) || !shellSafe.test(secret.groupVersion)) {
+        return Effect.fail(reject("GCP", "group and group_version may only hold letters, digits and ._:/@+=-"))
+      }
+      const dir = `${SecretsDir}/${secret.group}`.toLowerCase()
+      const path = `${dir}/${secret.groupVersion}`.toLowerCase()
+      const g = secret.group
+      const gv = secret.groupVersion
+      const puller = {
+        image: settings.gcpSecretManager.sidecarImage,
+        command: [
+          "sh",
+          "-ec",
+          `gcloud secrets versions access ${g}/versions/${gv} --out-file=${path} || ` +
+          `gcloud secrets versions access ${gv} --secret=${g} --out-file=${path}; chmod +rX ${dir} ${path}`
+        ],
+        resources: settings.gcpSecretManager.resources,
+        volumeMounts: [{ name: GcpVolume, mountPath: SecretsDir }]
+      }
+      return Effect.succeed(injected(pullerEdits(GcpVolume, "gcp-pull-secret-", puller)))
+    }
+  })
+}
