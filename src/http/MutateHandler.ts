@@ -1,0 +1,198 @@
+/**
+ * MutateHandler: the request path of `POST /mutate` and `POST /mutate--v1-pod`, hand-written on `node:http`
+ * objects because it runs for every Pod the cluster creates (docs/serve.md has the measurements behind this).
+ *
+ * In order, each step cheap and answered at once when it fails: content type (415), declared length (413),
+ * a slot in the AdmissionGate (429 + Retry-After), the body read with the 7 MiB cap (413), `JSON.parse`
+ * (400), then the Mutator's effect, run on a pre-built context. A deadline from `?timeout=` covers the whole
+ * request: at it the caller gets an in-band answer (AdmissionReview with the uid: a denial, or with
+ * `onInjectionError: admit` an admission with a warning) or, before the uid is read, a 504 Status. The work
+ * still running is interrupted; its slot frees when it has stopped.
+ */
+import { Cause, Exit, type Fiber } from "effect"
+import type * as http from "node:http"
+import type { BadReview } from "../admission/Mutator.ts"
+import type { MutationResult } from "../admission/MutationResult.ts"
+import type { OnInjectionError } from "../WebhookConfig.ts"
+import type { AdmissionGate } from "./AdmissionGate.ts"
+import { MAX_BODY_BYTES, requestDeadlineMs } from "./Limits.ts"
+import type { RequestFields, RequestLog } from "./RequestLog.ts"
+import { identify, reviewAdmitWithWarning, reviewError, type ReviewIdentity, sendError, sendJson } from "./Responses.ts"
+import type { RequestOutcome, WebhookMetrics } from "./WebhookMetrics.ts"
+
+export interface MutateDeps {
+  /** review starts the Mutator on a parsed body; the fiber may already be done when it returns. */
+  readonly review: (body: unknown, headers: http.IncomingHttpHeaders) => Fiber.Fiber<MutationResult, BadReview>
+  readonly gate: AdmissionGate
+  readonly metrics: WebhookMetrics
+  readonly log: RequestLog
+  readonly defaultTimeoutMs: number
+  readonly onInjectionError: OnInjectionError
+  /** true once shutdown has begun: answers carry `Connection: close`. */
+  readonly closing: () => boolean
+}
+
+const isJsonContentType = (value: string | undefined): boolean => {
+  if (value === undefined) return false
+  const semi = value.indexOf(";")
+  const media = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase()
+  return media === "application/json"
+}
+
+const TOO_LARGE = `request body is larger than ${MAX_BODY_BYTES} bytes (7 MiB, the API server's own ceiling)`
+
+/** makeMutateHandler builds the handler; `query` is the raw query string (without `?`). */
+export const makeMutateHandler = (deps: MutateDeps) =>
+(req: http.IncomingMessage, res: http.ServerResponse, query: string): void => {
+  const started = performance.now()
+  let done = false
+  let who: ReviewIdentity | undefined
+  let fiber: Fiber.Fiber<MutationResult, BadReview> | undefined
+  let release: (() => void) | undefined
+  let timer: NodeJS.Timeout | undefined
+
+  const finish = (
+    outcome: RequestOutcome,
+    status: number,
+    body: string,
+    fields?: Partial<RequestFields>,
+    headers?: http.OutgoingHttpHeaders
+  ) => {
+    if (done) return
+    done = true
+    if (timer !== undefined) clearTimeout(timer)
+    const close = deps.closing() ? { connection: "close" } : undefined
+    sendJson(res, status, body, close === undefined ? headers : { ...headers, ...close })
+    const durationMs = performance.now() - started
+    deps.metrics.observe(outcome, durationMs / 1000)
+    deps.log.request({ outcome, status, durationMs, uid: who?.uid, ...fields })
+  }
+
+  const refuse = (outcome: RequestOutcome, code: number, reason: string, message: string, headers?: http.OutgoingHttpHeaders) => {
+    if (done) return
+    done = true
+    if (timer !== undefined) clearTimeout(timer)
+    const extra = deps.closing() ? { ...headers, connection: "close" } : headers
+    sendError(res, code, reason, message, who, extra)
+    const durationMs = performance.now() - started
+    deps.metrics.observe(outcome, durationMs / 1000)
+    deps.log.request({ outcome, status: code, durationMs, uid: who?.uid, reason: message })
+  }
+
+  if (!isJsonContentType(req.headers["content-type"])) {
+    const got = req.headers["content-type"] ?? "none"
+    return refuse("invalid", 415, "UnsupportedMediaType", `content type ${got}; expected application/json`)
+  }
+  const declared = req.headers["content-length"]
+  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
+    return refuse("rejected", 413, "RequestEntityTooLarge", TOO_LARGE, { connection: "close" })
+  }
+
+  const onExit = (exit: Exit.Exit<MutationResult, BadReview>) => {
+    release?.()
+    if (done) return
+    if (Exit.isSuccess(exit)) {
+      const result = exit.value
+      deps.metrics.countManagers(result)
+      return finish(result.outcome, 200, JSON.stringify(result.review), {
+        uid: result.uid,
+        namespace: result.namespace,
+        pod: result.pod,
+        secrets: result.secrets,
+        reason: result.message
+      })
+    }
+    const bad = Cause.findErrorOption(exit.cause)
+    if (bad._tag === "Some") {
+      const e = bad.value
+      if (e.uid !== undefined) who = { uid: e.uid, apiVersion: e.apiVersion ?? who?.apiVersion ?? "admission.k8s.io/v1" }
+      return refuse("invalid", 400, "BadRequest", e.message)
+    }
+    if (Cause.hasInterruptsOnly(exit.cause)) return // interrupted by our deadline or a gone client
+    deps.log.error("admission request failed with a defect", { uid: who?.uid, cause: Cause.pretty(exit.cause) })
+    refuse("error", 500, "InternalError", "internal error in flyte-pod-webhook; see its log")
+  }
+
+  const onBody = (body: Buffer) => {
+    if (done) return // answered at the deadline while the body was still arriving; the slot is already free
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body.toString("utf8"))
+    } catch (cause) {
+      release?.()
+      return refuse("invalid", 400, "BadRequest", `request body is not valid JSON: ${(cause as Error).message}`)
+    }
+    who = identify(parsed)
+    try {
+      fiber = deps.review(parsed, req.headers)
+    } catch (cause) {
+      release?.()
+      deps.log.error("admission request failed with a defect", { uid: who?.uid, cause: String(cause) })
+      return refuse("error", 500, "InternalError", "internal error in flyte-pod-webhook; see its log")
+    }
+    const exit = fiber.pollUnsafe()
+    if (exit !== undefined) onExit(exit)
+    else fiber.addObserver(onExit)
+  }
+
+  const start = (releaseSlot: () => void) => {
+    release = releaseSlot
+    if (done) return releaseSlot()
+    readBody(req, onBody, () => {
+      releaseSlot()
+      refuse("rejected", 413, "RequestEntityTooLarge", TOO_LARGE, { connection: "close" })
+    })
+  }
+
+  const ticket = deps.gate.enter(start)
+  if (ticket === undefined) {
+    return refuse("rejected", 429, "TooManyRequests", "flyte-pod-webhook is at capacity; retry shortly", {
+      "retry-after": "1"
+    })
+  }
+
+  const onDeadline = () => {
+    if (done) return
+    ticket.cancel()
+    fiber?.interruptUnsafe()
+    if (fiber === undefined) release?.() // still reading the body: the slot is ours to free
+    const seconds = (performance.now() - started) / 1000
+    const message = `flyte-pod-webhook did not finish within ${seconds.toFixed(1)}s (the API server's timeout less a margin)`
+    if (who === undefined) return refuse("timeout", 504, "Timeout", message)
+    const body = deps.onInjectionError === "admit"
+      ? reviewAdmitWithWarning(who, `${message}; admitted without injecting secrets`)
+      : reviewError(who, 504, `${message}; the Pod was not created, retry`)
+    finish("timeout", 200, body, { reason: message })
+  }
+  timer = setTimeout(onDeadline, requestDeadlineMs(query, deps.defaultTimeoutMs))
+
+  res.on("close", () => {
+    if (done) return
+    // The client went away before an answer: withdraw and stop the work; nothing to send.
+    done = true
+    clearTimeout(timer)
+    ticket.cancel()
+    fiber?.interruptUnsafe()
+    if (fiber === undefined) release?.()
+  })
+}
+
+/** readBody collects the body up to MAX_BODY_BYTES; past it, stops reading and calls `tooLarge`. */
+const readBody = (req: http.IncomingMessage, onBody: (body: Buffer) => void, tooLarge: () => void) => {
+  const chunks: Array<Buffer> = []
+  let size = 0
+  let over = false
+  req.on("data", (chunk: Buffer) => {
+    if (over) return
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) {
+      over = true
+      chunks.length = 0
+      return tooLarge()
+    }
+    chunks.push(chunk)
+  })
+  req.on("end", () => {
+    if (!over) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+  })
+}

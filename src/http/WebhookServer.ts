@@ -1,0 +1,138 @@
+/**
+ * WebhookServer: the running `serve` side. Starts the probe port and the HTTPS admission listener, keeps the
+ * listener's certificate in step with TlsMaterial, owns the readiness gates `listener`, `certificate` and
+ * `draining`, and shuts down in order when its scope closes (SIGTERM / SIGINT through the CLI runner):
+ *
+ * 1. `draining` closes at once, so `/readyz` fails and endpoints drop this Pod;
+ * 2. for `webhook.drainDelay` everything keeps being served (endpoint updates take a moment to propagate);
+ * 3. the listener stops accepting, idle keep-alive sockets close, answers carry `Connection: close`;
+ * 4. open requests finish (each is bounded by its own deadline) for up to `webhook.shutdownTimeout`, then
+ *    any remaining connection is cut; the probe port closes last.
+ *
+ * The Mutator runs on the context captured when the layer was built (`Effect.runForkWith`): no per-request
+ * runtime, router, logger or span unless tracing is configured.
+ */
+import { Context, Duration, Effect, Layer, LogLevel, Stream } from "effect"
+import { Mutator } from "../admission/Mutator.ts"
+import { Readiness } from "../services/Readiness.ts"
+import { TlsMaterial } from "../services/TlsMaterial.ts"
+import { WebhookConfig } from "../WebhookConfig.ts"
+import { AdmissionGate } from "./AdmissionGate.ts"
+import { closeGracefully, createAdmissionServer, type ListenError, listen, route, tlsOptions } from "./AdmissionServer.ts"
+import { makeMutateHandler } from "./MutateHandler.ts"
+import { createProbeServer } from "./ProbeServer.ts"
+import { RequestLog } from "./RequestLog.ts"
+import { inRequestSpan } from "./Tracing.ts"
+import { WebhookMetrics } from "./WebhookMetrics.ts"
+
+export interface WebhookServerShape {
+  /** Bound HTTPS port (differs from config when it was 0). */
+  readonly port: number
+  /** Bound probe port. */
+  readonly probePort: number
+  readonly metrics: WebhookMetrics
+  readonly gate: AdmissionGate
+}
+
+const make = Effect.gen(function*() {
+  const { webhook } = yield* WebhookConfig
+  const mutator = yield* Mutator
+  const tls = yield* TlsMaterial
+  const readiness = yield* Readiness
+  const context = yield* Effect.context<never>()
+  const fork = Effect.runForkWith(context)
+  const checkReadiness = () => Effect.runSyncWith(context)(readiness.check)
+
+  yield* readiness.set("listener", false, "HTTPS listener not started")
+  yield* readiness.set("certificate", false, "no serving certificate loaded")
+  yield* readiness.set("draining", true)
+
+  const metrics = new WebhookMetrics()
+  const gate = new AdmissionGate(webhook.maxInFlight, webhook.maxQueue)
+  const log = new RequestLog(context, yield* LogLevel.isEnabled("Debug"))
+  let closing = false
+
+  const pair = yield* tls.current
+  let notAfter = pair.notAfter
+  yield* readiness.set("certificate", true)
+  metrics.setGauges({
+    inFlight: () => gate.stats.inFlight,
+    queued: () => gate.stats.queued,
+    certificateExpiry: () => Math.floor(notAfter.getTime() / 1000)
+  })
+
+  const mutate = makeMutateHandler({
+    review: webhook.otlpEndpoint === undefined
+      ? (body) => fork(mutator.review(body))
+      : (body, headers) => fork(inRequestSpan(mutator.review(body), headers, "/mutate")),
+    gate,
+    metrics,
+    log,
+    defaultTimeoutMs: webhook.requestTimeoutSeconds * 1000,
+    onInjectionError: webhook.onInjectionError,
+    closing: () => closing
+  })
+  const server = createAdmissionServer(
+    pair,
+    route(mutate, (cause) => log.error("admission request path threw", { cause: String(cause) }))
+  )
+  yield* tls.changes.pipe(
+    Stream.runForEach((next) =>
+      Effect.sync(() => {
+        server.setSecureContext(tlsOptions(next))
+        notAfter = next.notAfter
+      })
+    ),
+    Effect.forkScoped
+  )
+
+  const probe = createProbeServer({ readiness: checkReadiness, metrics })
+  const probePort = yield* Effect.acquireRelease(
+    listen(probe, webhook.probePort, webhook.listenAddress),
+    () => closeGracefully(probe, 1_000)
+  )
+  const port = yield* Effect.acquireRelease(
+    listen(server, webhook.listenPort, webhook.listenAddress),
+    () =>
+      Effect.gen(function*() {
+        yield* readiness.set("draining", false, "shutting down")
+        yield* Effect.logInfo("shutdown: not ready; still serving during the drain delay").pipe(
+          Effect.annotateLogs({ drainDelaySeconds: webhook.drainDelaySeconds })
+        )
+        yield* Effect.sleep(Duration.seconds(webhook.drainDelaySeconds))
+        closing = true
+        const { inFlight, queued } = gate.stats
+        yield* Effect.logInfo("shutdown: listener closed; finishing open requests").pipe(
+          Effect.annotateLogs({ inFlight, queued })
+        )
+        const clean = yield* closeGracefully(server, webhook.shutdownTimeoutSeconds * 1000)
+        yield* readiness.set("listener", false, "HTTPS listener closed")
+        yield* (clean
+          ? Effect.logInfo("shutdown: all requests answered")
+          : Effect.logWarning("shutdown: timeout reached; remaining connections closed"))
+      })
+  )
+  yield* readiness.set("listener", true)
+  yield* Effect.logInfo("flyte-pod-webhook serving").pipe(
+    Effect.annotateLogs({
+      address: webhook.listenAddress,
+      port,
+      probePort,
+      maxInFlight: webhook.maxInFlight,
+      maxQueue: webhook.maxQueue,
+      tracing: webhook.otlpEndpoint !== undefined
+    })
+  )
+  return { port, probePort, metrics, gate } satisfies WebhookServerShape
+})
+
+export class WebhookServer extends Context.Service<WebhookServer, WebhookServerShape>()(
+  "flyte-pod-webhook/http/WebhookServer"
+) {
+  /** layer: both listeners, for the life of the layer; needs config, Mutator, TlsMaterial, Readiness. */
+  static readonly layer: Layer.Layer<
+    WebhookServer,
+    ListenError,
+    WebhookConfig | Mutator | TlsMaterial | Readiness
+  > = Layer.effect(WebhookServer, make)
+}
