@@ -1,0 +1,108 @@
+{{/* Names and labels. Object names are fixed by values (name, secretName), as in deploy/base. */}}
+{{- define "fpw.name" -}}{{ .Values.name }}{{- end -}}
+
+{{- define "fpw.labels" -}}
+app.kubernetes.io/name: flyte-pod-webhook
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: flyte
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Selector labels: the same two as deploy/base. Call with (dict "component" "webhook") merged via include. */}}
+{{- define "fpw.selector" -}}
+app.kubernetes.io/name: flyte-pod-webhook
+app.kubernetes.io/component: webhook
+{{- end -}}
+
+{{- define "fpw.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+{{- end -}}
+
+{{/* Keys the chart sets from its own values or that the manifests depend on; `config` may not set them. */}}
+{{- define "fpw.ownedKeys" -}}
+certDir listenPort probePort serviceName servicePort secretName secretManagerType secretManagerTypes awsSecretManager gcpSecretManager azureSecretManager vaultSecretManager failurePolicy timeoutSeconds namespaceSelector drainDelay shutdownTimeout disableCreateMutatingWebhookConfig manageCaBundleOnly webhookUrl
+{{- end -}}
+
+{{/*
+The config file, in Flyte's format. The chart's own keys first, then `config` merged in (after the check
+that it sets none of them).
+*/}}
+{{- define "fpw.config" -}}
+{{- range $key := splitList " " (include "fpw.ownedKeys" .) }}
+{{- if hasKey $.Values.config $key }}
+{{- fail (printf "config.%s is set by the chart; use its own value (see values.yaml) instead of `config`" $key) }}
+{{- end }}
+{{- end }}
+{{- $w := dict
+  "certDir" "/etc/webhook/certs"
+  "listenPort" 9443
+  "probePort" 10254
+  "serviceName" (include "fpw.name" .)
+  "servicePort" 443
+  "secretName" .Values.secretName
+  "failurePolicy" .Values.failurePolicy
+  "timeoutSeconds" .Values.timeoutSeconds
+  "drainDelay" (printf "%vs" .Values.drainDelaySeconds)
+  "shutdownTimeout" (printf "%vs" .Values.shutdownTimeoutSeconds)
+}}
+{{- if .Values.secretManager.types }}
+{{- $_ := set $w "secretManagerTypes" .Values.secretManager.types }}
+{{- else }}
+{{- $_ := set $w "secretManagerType" .Values.secretManager.type }}
+{{- end }}
+{{- with .Values.secretManager.aws }}{{ $_ := set $w "awsSecretManager" . }}{{ end }}
+{{- with .Values.secretManager.gcp }}{{ $_ := set $w "gcpSecretManager" . }}{{ end }}
+{{- with .Values.secretManager.azure }}{{ $_ := set $w "azureSecretManager" . }}{{ end }}
+{{- with .Values.secretManager.vault }}{{ $_ := set $w "vaultSecretManager" . }}{{ end }}
+{{- with .Values.namespaceSelector }}{{ $_ := set $w "namespaceSelector" . }}{{ end }}
+{{- if .Values.gitops.enabled }}
+{{- $_ := set $w "disableCreateMutatingWebhookConfig" true }}
+{{- $_ := set $w "manageCaBundleOnly" true }}
+{{- end }}
+{{- $w = mustMergeOverwrite $w (deepCopy .Values.config) }}
+{{- $s := dict "secrets-prefix" .Values.secrets.secretsPrefix "env-prefix" .Values.secrets.envPrefix }}
+{{- toYaml (dict "webhook" $w "secrets" $s) }}
+{{- end -}}
+
+{{/* terminationGracePeriodSeconds: drain + shutdown + 5 s of margin, so the webhook exits before SIGKILL. */}}
+{{- define "fpw.gracePeriod" -}}
+{{ add .Values.drainDelaySeconds .Values.shutdownTimeoutSeconds 5 }}
+{{- end -}}
+
+{{/* POD_NAMESPACE / POD_NAME from the downward API. */}}
+{{- define "fpw.podEnv" -}}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end -}}
+
+{{/* A hook-scoped copy of the config for the init-certs and unregister Jobs, which run while the release's
+own ConfigMap does not exist (before install, after delete). */}}
+{{- define "fpw.hookConfigMap" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .name }}
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "fpw.labels" .root | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+  annotations:
+    helm.sh/hook: {{ .hook }}
+    helm.sh/hook-weight: "-10"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+data:
+  config.yaml: |
+    {{- include "fpw.config" .root | nindent 4 }}
+{{- end -}}
