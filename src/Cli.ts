@@ -6,6 +6,7 @@ import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { mutate } from "./cli/Mutate.ts"
+import { serve } from "./cli/Serve.ts"
 
 const root = Command.make("flyte-pod-webhook").pipe(
   Command.withDescription(
@@ -14,7 +15,7 @@ const root = Command.make("flyte-pod-webhook").pipe(
 )
 
 export const cli = root.pipe(
-  Command.withSubcommands([mutate]),
+  Command.withSubcommands([serve, mutate]),
   Command.run({ version: "0.1.0" }),
   Effect.provide(NodeServices.layer)
 )

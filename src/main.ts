@@ -1,5 +1,7 @@
 /** main: run the CLI. Nothing else lives here. */
 import { NodeRuntime } from "@effect/platform-node"
+import { serveTeardown } from "./cli/Serve.ts"
 import { cli } from "./Cli.ts"
 
-NodeRuntime.runMain(cli)
+// serveTeardown: a completed signal-driven shutdown of `serve` exits 0 instead of 130; otherwise the default.
+NodeRuntime.runMain(cli, { teardown: serveTeardown })
