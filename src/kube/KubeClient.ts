@@ -1,0 +1,135 @@
+/**
+ * KubeClient: the only code that talks to the Kubernetes API server, and only about what this webhook owns:
+ * its certificate Secret and its MutatingWebhookConfiguration.
+ *
+ * Every call gets a deadline, is retried with jittered exponential backoff on transient failures only (5xx,
+ * 429, no answer; never on 4xx, which would just fail again), and fails with a typed error (KubeErrors).
+ * Writes to the webhook configuration are server-side applies under the field manager `flyte-pod-webhook`, so
+ * several replicas applying the same content own the same fields and the API server records no change.
+ * `layer` uses the live transport; `layerTest` an in-memory API server whose control (`FakeKube`) lets tests
+ * seed objects, inject failures and read the recorded calls.
+ */
+import { Context, Data, Duration, Effect, Layer, Schedule } from "effect"
+import { type ApiFailure, classify, isTransient, type KubeError, type Target } from "./KubeErrors.ts"
+import { type FakeControl, makeFakeTransport } from "./FakeTransport.ts"
+import { type KubeTransport, toFailure, TransportFailure } from "./KubeTransport.ts"
+import type { JsonPatchOp, MutatingWebhookConfiguration, Secret } from "./KubeTypes.ts"
+import { loadDefaultConfig, makeLiveTransport } from "./LiveTransport.ts"
+
+/** FieldManager: the server-side apply manager name for everything this webhook writes. */
+export const FieldManager = "flyte-pod-webhook"
+
+const WebhookResource = "mutatingwebhookconfigurations.admissionregistration.k8s.io"
+
+export interface KubeClientShape {
+  readonly getSecret: (namespace: string, name: string) => Effect.Effect<Secret, KubeError>
+  /** createSecret creates `secret` in `namespace`; AlreadyExists when a Secret of that name is there. */
+  readonly createSecret: (namespace: string, secret: Secret) => Effect.Effect<Secret, KubeError>
+  /** replaceSecret writes `secret` if its metadata.resourceVersion is still current, else Conflict. */
+  readonly replaceSecret: (namespace: string, secret: Secret) => Effect.Effect<Secret, KubeError>
+  readonly getWebhookConfiguration: (name: string) => Effect.Effect<MutatingWebhookConfiguration, KubeError>
+  /** applyWebhookConfiguration: server-side apply, forced (we own this object by name; see Registrar). */
+  readonly applyWebhookConfiguration: (
+    config: MutatingWebhookConfiguration
+  ) => Effect.Effect<MutatingWebhookConfiguration, KubeError>
+  readonly patchWebhookConfiguration: (
+    name: string,
+    ops: ReadonlyArray<JsonPatchOp>
+  ) => Effect.Effect<MutatingWebhookConfiguration, KubeError>
+  readonly deleteWebhookConfiguration: (name: string) => Effect.Effect<void, KubeError>
+}
+
+/** CallPolicy: deadline per attempt, retries after the first attempt, and the first backoff delay. */
+export interface CallPolicy {
+  readonly timeout: Duration.Input
+  readonly retries: number
+  readonly backoff: Duration.Input
+}
+
+/** DefaultCallPolicy: 10 s per attempt (client-go's default), 4 retries from 500 ms doubling (~7.5 s in all). */
+export const DefaultCallPolicy: CallPolicy = { timeout: "10 seconds", retries: 4, backoff: "500 millis" }
+
+/** KubeConfigError: no usable kubeconfig or in-cluster credentials. */
+export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{ readonly message: string }> {}
+
+/** FakeKube: the control of KubeClient.layerTest's in-memory API server. */
+export class FakeKube extends Context.Service<FakeKube, FakeControl>()("flyte-pod-webhook/kube/FakeKube") {}
+
+/** makeKubeClient wraps one transport with deadlines, retries and typed errors. */
+export const makeKubeClient = (transport: KubeTransport, policy: CallPolicy = DefaultCallPolicy): KubeClientShape => {
+  const timeoutFailure: ApiFailure = {
+    status: undefined,
+    reason: "Timeout",
+    message: `no answer within ${Duration.format(Duration.fromInputUnsafe(policy.timeout))}`
+  }
+  const call = <A>(target: Target, attempt: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, KubeError> =>
+    Effect.tryPromise({ try: (signal) => attempt(signal), catch: toFailure }).pipe(
+      Effect.timeoutOrElse({ duration: policy.timeout, orElse: () => Effect.fail(timeoutFailure) }),
+      Effect.tapError((failure) =>
+        isTransient(failure)
+          ? Effect.logDebug(`kube: ${target.verb} ${target.resource} ${target.name}: ${failure.message}; retrying`)
+          : Effect.void
+      ),
+      Effect.retry({
+        schedule: Schedule.exponential(policy.backoff, 2).pipe(Schedule.jittered),
+        times: policy.retries,
+        while: isTransient
+      }),
+      Effect.mapError((failure) => classify(target, failure)),
+      Effect.withSpan(`KubeClient.${target.verb}`, {
+        attributes: { resource: target.resource, name: target.name, namespace: target.namespace ?? "" }
+      })
+    )
+  const secret = (verb: Target["verb"], namespace: string, name: string): Target => ({
+    verb,
+    resource: "secrets",
+    name,
+    namespace
+  })
+  const webhook = (verb: Target["verb"], name: string): Target => ({ verb, resource: WebhookResource, name })
+  return {
+    getSecret: (namespace, name) =>
+      call(secret("get", namespace, name), (signal) => transport.getSecret(namespace, name, signal)),
+    createSecret: (namespace, body) =>
+      call(secret("create", namespace, body.metadata.name), (signal) => transport.createSecret(namespace, body, signal)),
+    replaceSecret: (namespace, body) =>
+      call(secret("update", namespace, body.metadata.name), (signal) => transport.replaceSecret(namespace, body, signal)),
+    getWebhookConfiguration: (name) =>
+      call(webhook("get", name), (signal) => transport.getWebhookConfiguration(name, signal)),
+    applyWebhookConfiguration: (config) =>
+      call(webhook("patch", config.metadata.name), (signal) =>
+        transport.applyWebhookConfiguration(config, FieldManager, true, signal)),
+    patchWebhookConfiguration: (name, ops) =>
+      call(webhook("patch", name), (signal) => transport.patchWebhookConfiguration(name, ops, FieldManager, signal)),
+    deleteWebhookConfiguration: (name) =>
+      call(webhook("delete", name), (signal) => transport.deleteWebhookConfiguration(name, signal))
+  }
+}
+
+export class KubeClient extends Context.Service<KubeClient, KubeClientShape>()("flyte-pod-webhook/kube/KubeClient") {
+  /** layer: the live client (KUBECONFIG, ~/.kube/config or in-cluster credentials). */
+  static readonly layer = Layer.effect(
+    KubeClient,
+    Effect.try({
+      try: () => makeLiveTransport(loadDefaultConfig()),
+      catch: (cause) => new KubeConfigError({ message: `cannot load Kubernetes credentials: ${String(cause)}` })
+    }).pipe(
+      Effect.tap(({ server }) => Effect.logDebug(`kube: API server ${server}`)),
+      Effect.map(({ transport }) => makeKubeClient(transport))
+    )
+  )
+
+  /**
+   * layerTest: KubeClient over the in-memory API server, plus FakeKube to drive it. Retries default to 3 with
+   * a 1 ms backoff, so tests of transient failures need no clock control beyond `it.live` or TestClock.adjust.
+   */
+  static readonly layerTest = (policy: CallPolicy = { timeout: "5 seconds", retries: 3, backoff: "1 millis" }) =>
+    Layer.effectContext(
+      Effect.sync(() => {
+        const { control, transport } = makeFakeTransport()
+        return Context.make(KubeClient, makeKubeClient(transport, policy)).pipe(Context.add(FakeKube, control))
+      })
+    )
+}
+
+export { TransportFailure }

@@ -1,0 +1,92 @@
+/**
+ * LiveTransport: KubeTransport on @kubernetes/client-node 2.0.1 (typed CoreV1Api and AdmissionregistrationV1Api;
+ * no discovery calls, so RBAC needs nothing beyond the objects we touch).
+ *
+ * Credentials come from `KubeConfig.loadFromDefault()`: `KUBECONFIG`, else `~/.kube/config`, else the in-cluster
+ * service account (token and CA under /var/run/secrets/kubernetes.io/serviceaccount). Each call carries the
+ * AbortSignal of its Effect through a per-call middleware, so a timeout or an interruption cancels the HTTP
+ * request. The library deserialises answers into model classes; `toPlain` turns them back into plain JSON
+ * (the model field names equal the wire names for every type used here, checked against the attribute maps).
+ */
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type ConfigurationOptions,
+  type Middleware,
+  PatchStrategy,
+  type RequestContext,
+  type ResponseContext,
+  type V1Secret
+} from "@kubernetes/client-node"
+import type { KubeTransport } from "./KubeTransport.ts"
+import type { MutatingWebhookConfiguration, Secret } from "./KubeTypes.ts"
+
+const toPlain = <A>(value: unknown): A => JSON.parse(JSON.stringify(value)) as A
+
+/**
+ * callOptions sets the call's AbortSignal (and a Content-Type for patches) after the library built the request.
+ * The object-parameter API declares Observable middleware but passes `options` through `wrapOptions`, which
+ * wraps each entry as a Promise middleware (gen/types/PromiseAPI.js); so we give Promise middleware and cast.
+ */
+const callOptions = (signal: AbortSignal, contentType?: string): ConfigurationOptions => {
+  const middleware: Middleware = {
+    pre: async (context: RequestContext) => {
+      context.setSignal(signal)
+      if (contentType !== undefined) context.setHeaderParam("Content-Type", contentType)
+      return context
+    },
+    post: async (response: ResponseContext) => response
+  }
+  return { middleware: [middleware], middlewareMergeStrategy: "append" } as unknown as ConfigurationOptions
+}
+
+/** loadDefaultConfig: `KUBECONFIG`, `~/.kube/config`, or in-cluster; throws when a file is unreadable. */
+export const loadDefaultConfig = (): KubeConfig => {
+  const config = new KubeConfig()
+  config.loadFromDefault()
+  return config
+}
+
+/** makeLiveTransport builds the typed clients for one kubeconfig. */
+export const makeLiveTransport = (config: KubeConfig): { readonly transport: KubeTransport; readonly server: string } => {
+  const core = config.makeApiClient(CoreV1Api)
+  const admission = config.makeApiClient(AdmissionregistrationV1Api)
+  const transport: KubeTransport = {
+    getSecret: async (namespace, name, signal) =>
+      toPlain<Secret>(await core.readNamespacedSecret({ namespace, name }, callOptions(signal))),
+    createSecret: async (namespace, secret, signal) =>
+      toPlain<Secret>(
+        await core.createNamespacedSecret({ namespace, body: secret as V1Secret }, callOptions(signal))
+      ),
+    replaceSecret: async (namespace, secret, signal) =>
+      toPlain<Secret>(
+        await core.replaceNamespacedSecret(
+          { namespace, name: secret.metadata.name, body: secret as V1Secret },
+          callOptions(signal)
+        )
+      ),
+    getWebhookConfiguration: async (name, signal) =>
+      toPlain<MutatingWebhookConfiguration>(
+        await admission.readMutatingWebhookConfiguration({ name }, callOptions(signal))
+      ),
+    applyWebhookConfiguration: async (body, fieldManager, force, signal) =>
+      toPlain<MutatingWebhookConfiguration>(
+        await admission.patchMutatingWebhookConfiguration(
+          { name: body.metadata.name, body, fieldManager, force },
+          callOptions(signal, PatchStrategy.ServerSideApply)
+        )
+      ),
+    patchWebhookConfiguration: async (name, ops, fieldManager, signal) =>
+      toPlain<MutatingWebhookConfiguration>(
+        await admission.patchMutatingWebhookConfiguration(
+          { name, body: ops, fieldManager },
+          callOptions(signal, PatchStrategy.JsonPatch)
+        )
+      ),
+    deleteWebhookConfiguration: async (name, signal) => {
+      await admission.deleteMutatingWebhookConfiguration({ name }, callOptions(signal))
+    }
+  }
+  return { transport, server: config.getCurrentCluster()?.server ?? "<none>" }
+}
