@@ -5,8 +5,10 @@
 import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
+import { initCerts } from "./cli/InitCerts.ts"
 import { mutate } from "./cli/Mutate.ts"
 import { serve } from "./cli/Serve.ts"
+import { unregister } from "./cli/Unregister.ts"
 
 const root = Command.make("flyte-pod-webhook").pipe(
   Command.withDescription(
@@ -15,7 +17,7 @@ const root = Command.make("flyte-pod-webhook").pipe(
 )
 
 export const cli = root.pipe(
-  Command.withSubcommands([serve, mutate]),
+  Command.withSubcommands([serve, mutate, initCerts, unregister]),
   Command.run({ version: "0.1.0" }),
   Effect.provide(NodeServices.layer)
 )

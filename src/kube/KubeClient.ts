@@ -112,7 +112,10 @@ export class KubeClient extends Context.Service<KubeClient, KubeClientShape>()("
     KubeClient,
     Effect.try({
       try: () => makeLiveTransport(loadDefaultConfig()),
-      catch: (cause) => new KubeConfigError({ message: `cannot load Kubernetes credentials: ${String(cause)}` })
+      catch: (cause) =>
+        new KubeConfigError({
+          message: `cannot load Kubernetes credentials: ${cause instanceof Error ? cause.message : String(cause)}`
+        })
     }).pipe(
       Effect.tap(({ server }) => Effect.logDebug(`kube: API server ${server}`)),
       Effect.map(({ transport }) => makeKubeClient(transport))

@@ -41,10 +41,17 @@ const callOptions = (signal: AbortSignal, contentType?: string): ConfigurationOp
   return { middleware: [middleware], middlewareMergeStrategy: "append" } as unknown as ConfigurationOptions
 }
 
-/** loadDefaultConfig: `KUBECONFIG`, `~/.kube/config`, or in-cluster; throws when a file is unreadable. */
+/**
+ * loadDefaultConfig: `KUBECONFIG`, `~/.kube/config`, or in-cluster; throws when a file is unreadable or when
+ * none exists (the library then falls back to http://localhost:8080, which only fails later and less clearly).
+ */
 export const loadDefaultConfig = (): KubeConfig => {
   const config = new KubeConfig()
   config.loadFromDefault()
+  const cluster = config.getCurrentCluster()
+  if (cluster === null || (cluster.name === "cluster" && cluster.server === "http://localhost:8080")) {
+    throw new Error("no kubeconfig found: set KUBECONFIG, create ~/.kube/config, or run in a Pod with a service account")
+  }
   return config
 }
 

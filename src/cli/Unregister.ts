@@ -1,0 +1,41 @@
+/**
+ * `unregister`: delete the MutatingWebhookConfiguration `webhook.serviceName` (uninstalls: the Helm
+ * post-delete hook, or by hand), so no API server keeps calling a webhook that is gone. Exit codes: 0 deleted
+ * or already absent; 1 the API server refused (the message names the missing RBAC rule) or could not be
+ * reached after retries; 2 the config or the Kubernetes credentials cannot be read.
+ */
+import { Console, Effect, Layer, Logger, Option, References } from "effect"
+import { Command } from "effect/cli"
+import { KubeClient } from "../kube/KubeClient.ts"
+import { unregister as deleteRegistration } from "../services/Registrar.ts"
+import { WebhookConfig } from "../WebhookConfig.ts"
+import { exitWith } from "./CliExit.ts"
+import { configFlag } from "./Flags.ts"
+
+const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succeed(References.LogToStderr, true))
+
+export const unregister = Command.make("unregister", { config: configFlag }, ({ config }) =>
+  Effect.gen(function*() {
+    const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
+      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+    )
+    const name = settings.webhook.serviceName
+    const result = yield* deleteRegistration.pipe(
+      Effect.provide([KubeClient.layer, Layer.succeed(WebhookConfig, settings)]),
+      Effect.catchTags({
+        KubeConfigError: (e) => exitWith(2, `unregister: ${e.message}`),
+        Forbidden: (e) => exitWith(1, `unregister: ${e.message}`),
+        Unavailable: (e) => exitWith(1, `unregister: ${e.message}`),
+        Conflict: (e) => exitWith(1, `unregister: ${e.message}`),
+        AlreadyExists: (e) => exitWith(1, `unregister: ${e.message}`),
+        Rejected: (e) => exitWith(1, `unregister: ${e.message}`)
+      })
+    )
+    yield* Console.log(
+      result === "deleted"
+        ? `unregister: MutatingWebhookConfiguration ${name} deleted`
+        : `unregister: MutatingWebhookConfiguration ${name} not found; nothing to do`
+    )
+  }).pipe(Effect.provide(logLayer))).pipe(
+  Command.withDescription("Delete the webhook's MutatingWebhookConfiguration (for uninstalls); absent is fine")
+)
