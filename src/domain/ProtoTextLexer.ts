@@ -162,6 +162,31 @@ const concat = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
   return out
 }
 
+/** octalEscape reads `\ooo` at input[i] (the backslash): exactly 3 octal digits, at most \377. */
+const octalEscape = (input: Uint8Array, i: number, to: number): number => {
+  if (to - (i + 2) < 2) fail(i, `\\${String.fromCharCode(input[i + 1]!)} requires 2 following octal digits`)
+  const digits = input.subarray(i + 1, i + 4)
+  const octal = digits.every((d) => d >= 0x30 && d <= 0x37)
+  const value = octal ? (digits[0]! - 0x30) * 64 + (digits[1]! - 0x30) * 8 + digits[2]! - 0x30 : 256
+  return value <= 255 ? value : fail(i, `invalid octal escape \\${utf8Lossy.decode(digits)} (3 octal digits, at most \\377)`)
+}
+
+/** hexEscape reads the `count` hex digits of `\x`, `\X`, `\u` or `\U` at input[i] (the backslash). */
+const hexEscape = (input: Uint8Array, i: number, to: number, count: number): number => {
+  const name = `\\${String.fromCharCode(input[i + 1]!)}`
+  if (to - (i + 2) < count) fail(i, `${name} requires ${count} following hex digits`)
+  const digits = input.subarray(i + 2, i + 2 + count)
+  let value = 0
+  for (const digit of digits) {
+    const h = hexValue(digit)
+    if (h < 0) fail(i, `${name}${utf8Lossy.decode(digits)} contains non-hex digits`)
+    value = value * 16 + h
+  }
+  return value <= 0x10ffff ? value : fail(i, `${name}${utf8Lossy.decode(digits)} is not a Unicode code point`)
+}
+
+const HexDigits: ReadonlyMap<number, number> = new Map([[0x78, 2], [0x58, 2], [0x75, 4], [0x55, 8]])
+
 /** unescape decodes the body of one quoted string (input[from, to)); the output is never longer. */
 const unescape = (input: Uint8Array, from: number, to: number): Uint8Array => {
   const out = new Uint8Array(to - from)
@@ -173,39 +198,32 @@ const unescape = (input: Uint8Array, from: number, to: number): Uint8Array => {
       i++
       continue
     }
+    // The lexer only ends a string on an unescaped quote, so a backslash is always followed by a byte.
     const e = input[i + 1]!
     const simple = SimpleEscapes.get(e)
+    const count = HexDigits.get(e)
     if (simple !== undefined) {
       out[o++] = simple
       i += 2
     } else if (e >= 0x30 && e <= 0x37) {
-      if (to - (i + 2) < 2) fail(i, `\\${String.fromCharCode(e)} requires 2 following octal digits`)
-      const digits = input.subarray(i + 1, i + 4)
-      const value = digits.every((d) => d >= 0x30 && d <= 0x37) ? (e - 0x30) * 64 + (digits[1]! - 0x30) * 8 + digits[2]! - 0x30 : 256
-      if (value > 255) fail(i, `invalid octal escape \\${utf8Lossy.decode(digits)} (3 octal digits, at most \\377)`)
-      out[o++] = value
+      out[o++] = octalEscape(input, i, to)
       i += 4
-    } else if (e === 0x78 || e === 0x58 || e === 0x75 || e === 0x55) {
-      const count = e === 0x75 ? 4 : e === 0x55 ? 8 : 2
-      const name = `\\${String.fromCharCode(e)}`
-      if (to - (i + 2) < count) fail(i, `${name} requires ${count} following hex digits`)
-      let value = 0
-      for (let k = i + 2; k < i + 2 + count; k++) {
-        const h = hexValue(input[k]!)
-        if (h < 0) fail(i, `${name}${utf8Lossy.decode(input.subarray(i + 2, i + 2 + count))} contains non-hex digits`)
-        value = value * 16 + h
-      }
-      if (count === 2) out[o++] = value
-      else if (value > 0x10ffff) fail(i, `${name}${utf8Lossy.decode(input.subarray(i + 2, i + 2 + count))} is not a Unicode code point`)
-      else o += utf8Encoder.encodeInto(String.fromCodePoint(value >= 0xd800 && value <= 0xdfff ? 0xfffd : value), out.subarray(o)).written
+    } else if (count === 2) {
+      out[o++] = hexEscape(input, i, to, count)
+      i += 4
+    } else if (count !== undefined) {
+      // A surrogate code point is written as U+FFFD by encodeInto, as Go's string(rune) does.
+      o += utf8Encoder.encodeInto(String.fromCodePoint(hexEscape(input, i, to, count)), out.subarray(o)).written
       i += 2 + count
     } else {
-      fail(i, `unknown escape \\${e < 0x80 ? String.fromCharCode(e) : [...utf8Lossy.decode(input.subarray(i + 1, i + 5))][0]}`)
+      const shown = e < 0x80 ? String.fromCharCode(e) : [...utf8Lossy.decode(input.subarray(i + 1, i + 5))][0]
+      fail(i, `unknown escape \\${shown}`)
     }
   }
   return out.subarray(0, o)
 }
 
+// Numbers: Go's strconv.ParseInt(s, 0, 32), which v1 uses for enum values.
 
 /** underscoreOk is Go's rule for `_` digit separators in base-0 literals (strconv/atoi.go). */
 const underscoreOk = (literal: string): boolean => {
