@@ -75,7 +75,9 @@ const skipNested = (lexer: Lexer, open: Token): void => {
     if (Closers.has(token.text)) opened.push(token)
     else if (token.text === "}" || token.text === ">" || token.text === "]") {
       const expected = Closers.get(innermost.text)!
-      if (token.text !== expected) fail(token.start, `expected "${expected}" to close ${lexer.show(innermost)}, found ${lexer.show(token)}`)
+      if (token.text !== expected) {
+        fail(token.start, `expected "${expected}" to close ${lexer.show(innermost)}, found ${lexer.show(token)}`)
+      }
       opened.pop()
     }
   }
@@ -105,7 +107,8 @@ const bracketName = (lexer: Lexer, open: Token): string => {
 
 const stringValue = (lexer: Lexer, name: string, token: Token): string => {
   if (token.kind !== "string") {
-    return fail(token.start, `invalid value for string field "${name}": ${lexer.show(token)} (expected a quoted string)`)
+    const found = lexer.show(token)
+    return fail(token.start, `invalid value for string field "${name}": ${found} (expected a quoted string)`)
   }
   try {
     return utf8Strict.decode(token.bytes)
@@ -171,17 +174,26 @@ const locate = (input: Uint8Array, offset: number): { line: number; column: numb
   return { line, column }
 }
 
-/** unknownFieldsWarning names the skipped fields (at most 10, so a warning stays short). */
+const shortName = (name: string): string => (name.length > 64 ? `${name.slice(0, 64)}...` : name)
+
+/** unknownFieldsWarning names the skipped fields (at most 10, each cut at 64 characters: warnings stay short). */
 const unknownFieldsWarning = (names: ReadonlyArray<string>): ReadonlyArray<string> => {
   if (names.length === 0) return []
-  const listed = names.length > 10 ? `${names.slice(0, 10).join(", ")} and ${names.length - 10} more` : names.join(", ")
+  const shown = names.slice(0, 10).map(shortName).join(", ")
+  const listed = names.length > 10 ? `${shown} and ${names.length - 10} more` : shown
   return [`ignored unknown field${names.length === 1 ? "" : "s"} of ${SecretMessageName}: ${listed}`]
 }
 
 /** decodeSecretText parses the text format of a Secret (UTF-8 bytes or a string). */
 export const decodeSecretText = (text: Uint8Array | string): Result.Result<ProtoTextDecoded, ProtoTextError> => {
   const input = typeof text === "string" ? utf8Encoder.encode(text) : text
-  const fields: Record<FieldProp, string> = { group: "", groupVersion: "", key: "", mountRequirement: "ANY", envVar: "" }
+  const fields: Record<FieldProp, string> = {
+    group: "",
+    groupVersion: "",
+    key: "",
+    mountRequirement: "ANY",
+    envVar: ""
+  }
   const unknown = new Set<string>()
   try {
     parseFields(new Lexer(input), fields, unknown)

@@ -143,7 +143,10 @@ export class Lexer {
     const open = this.pos
     const quote = input[open]
     let i = open + 1
-    while (i < input.length && input[i] !== quote && input[i] !== 0x0a) i += input[i] === 0x5c && i + 1 < input.length ? 2 : 1
+    // As v1: a backslash skips the byte after it, the string ends at its quote and may not span lines.
+    while (i < input.length && input[i] !== quote && input[i] !== 0x0a) {
+      i += input[i] === 0x5c && i + 1 < input.length ? 2 : 1
+    }
     if (i >= input.length || input[i] !== quote) {
       return fail(open, "unterminated string (a string ends on the line it starts; write a newline as \\n)")
     }
@@ -168,7 +171,8 @@ const octalEscape = (input: Uint8Array, i: number, to: number): number => {
   const digits = input.subarray(i + 1, i + 4)
   const octal = digits.every((d) => d >= 0x30 && d <= 0x37)
   const value = octal ? (digits[0]! - 0x30) * 64 + (digits[1]! - 0x30) * 8 + digits[2]! - 0x30 : 256
-  return value <= 255 ? value : fail(i, `invalid octal escape \\${utf8Lossy.decode(digits)} (3 octal digits, at most \\377)`)
+  if (value > 255) fail(i, `invalid octal escape \\${utf8Lossy.decode(digits)} (3 octal digits, at most \\377)`)
+  return value
 }
 
 /** hexEscape reads the `count` hex digits of `\x`, `\X`, `\u` or `\U` at input[i] (the backslash). */

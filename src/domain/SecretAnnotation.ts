@@ -124,7 +124,8 @@ export const requestedSecrets = (
     const decoded = decodeSecret(source[annotation]!)
     if (Result.isFailure(decoded)) {
       const reason = describeFailure(decoded.failure)
-      errors.push(new AnnotationError({ annotation, reason, cause: decoded.failure, message: `${annotation}: ${reason}` }))
+      const message = `${annotation}: ${reason}`
+      errors.push(new AnnotationError({ annotation, reason, cause: decoded.failure, message }))
       continue
     }
     secrets.push({ annotation, secret: decoded.success.secret })

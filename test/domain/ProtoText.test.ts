@@ -131,6 +131,11 @@ describe("ProtoText reader (golang/protobuf v1 UnmarshalText)", () => {
       "ignored unknown fields of flyteidl.core.Secret: f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 and 2 more"
     ])
     assert.strictEqual(parsed(many).unknownFields.length, 12)
+    const long = "n".repeat(100)
+    assert.deepStrictEqual(parsed(`${long}: 1`).warnings, [
+      `ignored unknown field of flyteidl.core.Secret: ${"n".repeat(64)}...`
+    ])
+    assert.deepStrictEqual(parsed(`${long}: 1`).unknownFields, [long])
   })
 
   const errors: ReadonlyArray<readonly [string, string, number, number, string]> = [
