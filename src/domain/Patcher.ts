@@ -96,7 +96,7 @@ export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray
         break
       case "AddInitContainer": {
         if (initContainers.some((c) => sameInitContainer(c.original, edit.container))) break
-        const container = { ...edit.container, name: `${edit.namePrefix}${initContainers.length}` }
+        const container = { ...edit.container, name: freeName(edit.namePrefix, initContainers, containers) }
         initContainers.push(containerState(container))
         break
       }
@@ -132,6 +132,17 @@ export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray
     ...newInitContainerOps(spec, initContainers.slice(existingInit)),
     ...containerOps("containers", containers)
   ]
+}
+
+/**
+ * freeName: Flyte's `<prefix><number of init containers before it>`; if a container (init or not) already has
+ * that name, the next free number, since Kubernetes refuses a Pod whose container names repeat.
+ */
+const freeName = (prefix: string, initContainers: ReadonlyArray<ContainerState>, containers: ReadonlyArray<ContainerState>) => {
+  const taken = new Set([...initContainers, ...containers].map((c) => c.original["name"]))
+  let n = initContainers.length
+  while (taken.has(`${prefix}${n}`)) n++
+  return `${prefix}${n}`
 }
 
 const addVolume = (volumes: Array<VolumeState>, alias: Map<string, string>, volume: Volume): void => {
