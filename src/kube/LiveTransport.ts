@@ -13,7 +13,8 @@ import {
   CoreV1Api,
   KubeConfig,
   type ConfigurationOptions,
-  type Middleware,
+  Observable,
+  type ObservableMiddleware,
   PatchStrategy,
   type RequestContext,
   type ResponseContext,
@@ -26,19 +27,19 @@ const toPlain = <A>(value: unknown): A => JSON.parse(JSON.stringify(value)) as A
 
 /**
  * callOptions sets the call's AbortSignal (and a Content-Type for patches) after the library built the request.
- * The object-parameter API declares Observable middleware but passes `options` through `wrapOptions`, which
- * wraps each entry as a Promise middleware (gen/types/PromiseAPI.js); so we give Promise middleware and cast.
+ * The object-parameter API runs on the Observable API (gen/types/ObjectParamAPI.js calls `.toPromise()`), so
+ * per-call middleware must return the library's Observable; `append` keeps the client's own middleware.
  */
 const callOptions = (signal: AbortSignal, contentType?: string): ConfigurationOptions => {
-  const middleware: Middleware = {
-    pre: async (context: RequestContext) => {
+  const middleware: ObservableMiddleware = {
+    pre: (context: RequestContext) => {
       context.setSignal(signal)
       if (contentType !== undefined) context.setHeaderParam("Content-Type", contentType)
-      return context
+      return new Observable(Promise.resolve(context))
     },
-    post: async (response: ResponseContext) => response
+    post: (response: ResponseContext) => new Observable(Promise.resolve(response))
   }
-  return { middleware: [middleware], middlewareMergeStrategy: "append" } as unknown as ConfigurationOptions
+  return { middleware: [middleware], middlewareMergeStrategy: "append" }
 }
 
 /**
