@@ -26,7 +26,7 @@ app.kubernetes.io/component: webhook
 
 {{/* Keys the chart sets from its own values or that the manifests depend on; `config` may not set them. */}}
 {{- define "fpw.ownedKeys" -}}
-certDir listenPort probePort serviceName servicePort secretName secretManagerType secretManagerTypes awsSecretManager gcpSecretManager azureSecretManager vaultSecretManager failurePolicy timeoutSeconds namespaceSelector drainDelay shutdownTimeout disableCreateMutatingWebhookConfig manageCaBundleOnly webhookUrl
+certDir certSource listenPort probePort serviceName servicePort secretName secretManagerType secretManagerTypes awsSecretManager gcpSecretManager azureSecretManager vaultSecretManager failurePolicy timeoutSeconds namespaceSelector drainDelay shutdownTimeout disableCreateMutatingWebhookConfig manageCaBundleOnly webhookUrl
 {{- end -}}
 
 {{/*
@@ -105,4 +105,104 @@ metadata:
 data:
   config.yaml: |
     {{- include "fpw.config" .root | nindent 4 }}
+{{- end -}}
+
+{{/* init-certs' Role and RoleBinding (secrets: get/update by name, create). With a hook, as hook objects. */}}
+{{- define "fpw.initCertsRbac" -}}
+{{- $root := .root -}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ .name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "fpw.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: init-certs
+  {{- if .hook }}
+  annotations:
+    helm.sh/hook: {{ .hook }}
+    helm.sh/hook-weight: "-10"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+  {{- end }}
+rules:
+  - apiGroups: [""]
+    resources: ["secrets"]
+    resourceNames: [{{ $root.Values.secretName | quote }}]
+    verbs: ["get", "update"]
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["create"] # a POST has no name in its URL: resourceNames cannot restrict create
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ .name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "fpw.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: init-certs
+  {{- if .hook }}
+  annotations:
+    helm.sh/hook: {{ .hook }}
+    helm.sh/hook-weight: "-9"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+  {{- end }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ .name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ .name }}
+    namespace: {{ $root.Release.Namespace }}
+{{- end -}}
+
+{{/* The init-certs pod spec, shared by the hook Job and the renewal CronJob. Args: root, serviceAccount, configMap. */}}
+{{- define "fpw.initCertsPodSpec" -}}
+{{- $root := .root -}}
+serviceAccountName: {{ .serviceAccount }}
+automountServiceAccountToken: true
+enableServiceLinks: false
+restartPolicy: Never
+{{- with $root.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+containers:
+  - name: init-certs
+    image: {{ include "fpw.image" $root }}
+    imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+    args: ["init-certs", "--config", "/etc/flyte/config/config.yaml"]
+    env:
+      {{- include "fpw.podEnv" $root | nindent 6 }}
+    resources:
+      {{- toYaml $root.Values.initCerts.resources | nindent 6 }}
+    securityContext:
+      {{- toYaml $root.Values.containerSecurityContext | nindent 6 }}
+    volumeMounts:
+      - name: config
+        mountPath: /etc/flyte/config
+        readOnly: true
+      - name: tmp
+        mountPath: /tmp
+volumes:
+  - name: config
+    configMap:
+      name: {{ .configMap }}
+  - name: tmp
+    emptyDir:
+      sizeLimit: 16Mi
 {{- end -}}
