@@ -30,7 +30,8 @@ const EXAMPLE_REVIEW = "deploy/examples/flyte-task-pod-review.json"
 const embeddedFlag = Flag.Boolean("embedded").pipe(
   Flag.withDescription(
     `no cluster: use ${EMBEDDED_CONFIG} (unless --config), make a throwaway CA and localhost certificate, print a curl`
-  )
+  ),
+  Flag.withDefault(false)
 )
 
 const effectLevel = (level: ConfigLogLevel): LogLevel.LogLevel => (level === "Warning" ? "Warn" : level)

@@ -1,0 +1,208 @@
+/**
+ * `npm run bench`: the webhook (`serve`, real engine) against a bare Node HTTPS ceiling (bench/ceiling.ts),
+ * same machine, same run. Servers pinned to core 0, load generators to core 1 (`taskset`), TLS, keep-alive.
+ *
+ * 1. max throughput with wrk (25 connections, the API server's idle connections per host) on the realistic
+ *    Flyte task Pod (bench/flyte-task-pod-review.json): req/s, p50, p99;
+ * 2. fixed rate at half of our max rate against both (bench/fixedRate.ts, open loop): p50, p99;
+ * 3. max throughput with a 1 MiB Pod;
+ * then peak RSS (VmHWM) of each server and the ratios against the targets of issue 3.
+ * Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (25).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { issueServing, makeCa } from "../src/cli/EmbeddedCerts.ts"
+
+const root = path.resolve(import.meta.dirname, "..")
+const seconds = Number(process.env["BENCH_SECONDS"] ?? 10)
+const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 25)
+const cpus = os.cpus().length
+
+const ensureWrk = () => {
+  if (spawnSync("wrk", ["--version"]).error === undefined) return
+  console.log("wrk not found; installing it from Debian (apt-get install -y wrk)")
+  const install = spawnSync("sh", ["-c", "apt-get install -y wrk || (apt-get update && apt-get install -y wrk)"], {
+    stdio: "inherit"
+  })
+  if (install.status !== 0) throw new Error("could not install wrk; install it and rerun")
+}
+
+const pin = (core: number, command: string, args: ReadonlyArray<string>): [string, Array<string>] =>
+  cpus >= 2 ? ["taskset", ["-c", String(core), command, ...args]] : [command, [...args]]
+
+const waitForPort = async (port: number) => {
+  for (let i = 0; i < 200; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => (socket.destroy(), resolve(true)))
+      socket.on("error", () => resolve(false))
+    })
+    if (open) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`nothing listening on ${port}`)
+}
+
+const startServer = async (name: string, args: ReadonlyArray<string>, port: number): Promise<ChildProcess> => {
+  const [command, argv] = pin(0, process.execPath, args)
+  const child = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "inherit"] })
+  child.on("exit", (code, signal) => {
+    if (code !== 0 && signal === null) console.error(`${name} exited with ${code}`)
+  })
+  await waitForPort(port)
+  return child
+}
+
+const peakRssMiB = (pid: number): number => {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0)
+  return Math.round((kb / 1024) * 10) / 10
+}
+
+const toMs = (text: string): number => {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text.trim())
+  if (m === null) return Number.NaN
+  const n = Number(m[1])
+  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n
+}
+
+interface Throughput {
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+  readonly errors: number
+}
+
+const wrk = (url: string, bodyFile: string, duration: number): Throughput => {
+  const [command, argv] = pin(1, "wrk", [
+    "-t1", `-c${connections}`, `-d${duration}s`, "--latency", "-s", path.join(root, "bench/post.lua"), url
+  ])
+  const run = spawnSync(command, argv, { env: { ...process.env, BENCH_BODY: bodyFile }, encoding: "utf8" })
+  if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr}`)
+  const out = run.stdout
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  return {
+    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)),
+    p50: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
+    p99: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
+    errors: non2xx + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((a, b) => a + Number(b), 0))
+  }
+}
+
+const fixedRate = (url: string, bodyFile: string, rate: number) => {
+  const [command, argv] = pin(1, process.execPath, [
+    path.join(root, "bench/fixedRate.ts"), url, bodyFile, String(rate), String(seconds), String(connections)
+  ])
+  const run = spawnSync(command, argv, { encoding: "utf8" })
+  if (run.status !== 0) throw new Error(`fixedRate failed: ${run.stderr}`)
+  return JSON.parse(run.stdout.trim().split("\n").pop()!) as { p50: number; p99: number; errors: number; ok: number }
+}
+
+/** onePodReview: the Flyte task Pod grown to about 1 MiB with env entries (a large but valid Pod). */
+const onePodReview = (small: string): string => {
+  const review = JSON.parse(small)
+  const container = review.request.object.spec.containers[0]
+  const env = container.env ?? (container.env = [])
+  for (let i = 0; JSON.stringify(review).length < 1024 * 1024; i++) {
+    env.push({ name: `BENCH_PADDING_${i}`, value: "x".repeat(80) })
+  }
+  return JSON.stringify(review)
+}
+
+const main = async () => {
+  ensureWrk()
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-bench-"))
+  const certDir = path.join(work, "certs")
+  fs.mkdirSync(certDir)
+  fs.mkdirSync(path.join(work, "global-secrets"))
+  const ca = makeCa()
+  const pair = issueServing(ca, { dns: ["localhost"], ips: ["127.0.0.1"] })
+  fs.writeFileSync(path.join(certDir, "tls.crt"), pair.certPem)
+  fs.writeFileSync(path.join(certDir, "tls.key"), pair.keyPem)
+  const smallBody = path.join(root, "bench/flyte-task-pod-review.json")
+  const bigBody = path.join(work, "review-1mib.json")
+  fs.writeFileSync(bigBody, onePodReview(fs.readFileSync(smallBody, "utf8")))
+  const ours = { port: 9643, probe: 9644 }
+  const constant = { port: 9743, probe: 9744 }
+  const ceilingPort = 9543
+  const writeConfig = (file: string, ports: { port: number; probe: number }) =>
+    fs.writeFileSync(path.join(work, file), [
+      "webhook:",
+      `  certDir: ${certDir}`,
+      "  listenAddress: 127.0.0.1",
+      `  listenPort: ${ports.port}`,
+      `  probePort: ${ports.probe}`,
+      "  drainDelay: 0s",
+      "secrets:",
+      `  secrets-prefix: ${path.join(work, "global-secrets")}`,
+      ""
+    ].join("\n"))
+  writeConfig("config.yaml", ours)
+  writeConfig("constant.yaml", constant)
+
+  console.log(`machine: ${cpus} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, ${seconds}s per run, ${connections} connections`)
+  const webhook = await startServer("webhook", ["src/main.ts", "serve", "--config", path.join(work, "config.yaml")], ours.port)
+  const ceiling = await startServer("ceiling", ["bench/ceiling.ts", String(ceilingPort), certDir], ceilingPort)
+  const httpOnly = await startServer("constant", ["bench/constantWebhook.ts", path.join(work, "constant.yaml")], constant.port)
+  const constantUrl = `https://127.0.0.1:${constant.port}/mutate`
+  const ourUrl = `https://127.0.0.1:${ours.port}/mutate`
+  const ceilingUrl = `https://127.0.0.1:${ceilingPort}/mutate`
+  try {
+    // Warm up both (JIT, TLS session state), then measure.
+    wrk(ourUrl, smallBody, 3)
+    wrk(ceilingUrl, smallBody, 3)
+    wrk(constantUrl, smallBody, 3)
+    const tOurs = wrk(ourUrl, smallBody, seconds)
+    const tCeil = wrk(ceilingUrl, smallBody, seconds)
+    const tConst = wrk(constantUrl, smallBody, seconds)
+    const rssSmall = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
+    const rssConst = peakRssMiB(httpOnly.pid!)
+    const rate = Math.max(1, Math.round(tOurs.rps / 2))
+    const fOurs = fixedRate(ourUrl, smallBody, rate)
+    const fCeil = fixedRate(ceilingUrl, smallBody, rate)
+    const bOurs = wrk(ourUrl, bigBody, seconds)
+    const bCeil = wrk(ceilingUrl, bigBody, seconds)
+    const rss = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
+
+    const row = (label: string, o: string | number, c: string | number, ratio: string) =>
+      console.log(`${label.padEnd(40)} ${String(o).padStart(12)} ${String(c).padStart(12)} ${ratio.padStart(8)}`)
+    const ratio = (a: number, b: number) => (b === 0 ? "n/a" : (a / b).toFixed(2))
+    console.log("")
+    row("", "webhook", "ceiling", "ratio")
+    row("Flyte task Pod (3.8 KB): req/s", tOurs.rps, tCeil.rps, ratio(tOurs.rps, tCeil.rps))
+    row("  p50 / p99 latency (ms)", `${tOurs.p50} / ${tOurs.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tOurs.p99, tCeil.p99))
+    row(`fixed rate ${rate} req/s: p50 (ms)`, fOurs.p50, fCeil.p50, ratio(fOurs.p50, fCeil.p50))
+    row(`fixed rate ${rate} req/s: p99 (ms)`, fOurs.p99, fCeil.p99, ratio(fOurs.p99, fCeil.p99))
+    row("1 MiB Pod: req/s", bOurs.rps, bCeil.rps, ratio(bOurs.rps, bCeil.rps))
+    row("  p50 / p99 latency (ms)", `${bOurs.p50} / ${bOurs.p99}`, `${bCeil.p50} / ${bCeil.p99}`, ratio(bOurs.p99, bCeil.p99))
+    row("peak RSS after small runs (MiB)", rssSmall.ours, rssSmall.ceiling, ratio(rssSmall.ours, rssSmall.ceiling))
+    row("peak RSS incl. 1 MiB runs (MiB)", rss.ours, rss.ceiling, ratio(rss.ours, rss.ceiling))
+    console.log("")
+    console.log("HTTP layer alone (the same server with a constant Mutator instead of the engine):")
+    row("  Flyte task Pod: req/s", tConst.rps, tCeil.rps, ratio(tConst.rps, tCeil.rps))
+    row("  p50 / p99 latency (ms)", `${tConst.p50} / ${tConst.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tConst.p99, tCeil.p99))
+    row("  peak RSS (MiB)", rssConst, rssSmall.ceiling, ratio(rssConst, rssSmall.ceiling))
+    const errors = tOurs.errors + bOurs.errors + fOurs.errors + tCeil.errors + bCeil.errors + fCeil.errors
+    row("errors (non-2xx, socket)", tOurs.errors + bOurs.errors + fOurs.errors, tCeil.errors + bCeil.errors + fCeil.errors, "")
+
+    const checks: Array<[string, boolean]> = [
+      ["throughput >= 0.75 of the ceiling", tOurs.rps / tCeil.rps >= 0.75],
+      ["fixed-rate p99 <= 2x the ceiling's", fOurs.p99 <= 2 * fCeil.p99],
+      ["fixed-rate p99 < 10 ms", fOurs.p99 < 10],
+      ["peak RSS <= 1.5x the ceiling's", rss.ours <= 1.5 * rss.ceiling],
+      ["no errors", errors === 0]
+    ]
+    console.log("")
+    for (const [name, ok] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${name}`)
+  } finally {
+    webhook.kill("SIGTERM")
+    ceiling.kill("SIGTERM")
+    httpOnly.kill("SIGTERM")
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+}
+
+await main()
