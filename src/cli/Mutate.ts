@@ -25,7 +25,8 @@ const readInput = (file: string) =>
 const asReview = (input: unknown): Record<string, unknown> | undefined => {
   if (!isObject(input)) return undefined
   if (input["kind"] === "AdmissionReview") return input
-  if (input["kind"] !== "Pod" && !isObject(input["spec"])) return undefined
+  // A Pod, or a bare object with a spec and no kind; any other kind (a Deployment has a spec too) is not ours.
+  if (input["kind"] !== "Pod" && (input["kind"] !== undefined || !isObject(input["spec"]))) return undefined
   const metadata = isObject(input["metadata"]) ? input["metadata"] : {}
   const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : "default"
   return {
@@ -65,7 +66,10 @@ export const mutate = Command.make("mutate", { config: configFlag, output, file 
     )
     const input = yield* readInput(file).pipe(Effect.catch((message) => exitWith(2, message)))
     const review = asReview(input)
-    if (review === undefined) return yield* exitWith(2, `input ${file}: expected a Pod or an AdmissionReview`)
+    if (review === undefined) {
+      const kind = isObject(input) && typeof input["kind"] === "string" ? `kind ${input["kind"]}` : "something else"
+      return yield* exitWith(2, `input ${file}: expected a Pod or an AdmissionReview, got ${kind}`)
+    }
     const mutator = yield* Mutator.pipe(
       Effect.provide(Mutator.layer.pipe(Layer.provide(Layer.succeed(WebhookConfig, settings)))),
       Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
