@@ -1,0 +1,188 @@
+/**
+ * `flyte-pod-webhook mutate` as a user runs it: the real bin script in a child process (Node 24, the same
+ * binary running vitest), from the repository root, for each exit code: 0 allowed (changed or not),
+ * 1 denied (reason on stderr), 2 unreadable input or config (the message says which and why).
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, assert, describe, it } from "vitest"
+import { encodeString } from "../../src/domain/Base32.ts"
+import { add, dirEnv, filePrefixEnv, prefixEnv, secretRef } from "../fixtures/Expected.ts"
+
+const repo = path.resolve(import.meta.dirname, "../..")
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-cli-"))
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+const file = (name: string, text: string) => {
+  const p = path.join(tmp, name)
+  fs.mkdirSync(path.dirname(p), { recursive: true })
+  fs.writeFileSync(p, text)
+  return p
+}
+
+/** The environment without any Global secret of the machine running the tests. */
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLYTE_SECRET_")))
+
+/** run executes the command and resolves with its exit code and output (child processes run concurrently). */
+const run = (
+  args: ReadonlyArray<string>,
+  options: { readonly input?: string; readonly env?: Record<string, string> } = {}
+): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["bin/flyte-pod-webhook.js", "mutate", ...args], {
+      cwd: repo,
+      env: { ...baseEnv, ...options.env },
+      timeout: 60_000
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(options.input ?? "")
+  })
+
+const json = (text: string) => JSON.parse(text) as { [key: string]: any }
+
+const k8sEnvAdded = [
+  secretRef("_FSEC_DB-CREDS_PASSWORD", "db-creds", "password"),
+  secretRef("DB_PASSWORD", "db-creds", "password"),
+  prefixEnv
+]
+const exampleEnv = { name: "FLYTE_INTERNAL_EXECUTION_PROJECT", value: "flytesnacks" }
+
+describe.concurrent("exit 0: allowed", () => {
+  it("a YAML Pod file: prints the mutated Pod as JSON", async () => {
+    const r = await run(["deploy/examples/k8s-env.yaml"])
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.strictEqual(r.stderr, "")
+    const pod = json(r.stdout)
+    assert.strictEqual(pod["metadata"]["name"], "k8s-env")
+    assert.deepStrictEqual(pod["spec"]["containers"][0]["env"], [exampleEnv, ...k8sEnvAdded])
+  })
+
+  it("unchanged: a Pod without the label is printed as it came", async () => {
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "plain" }, spec: { containers: [{ name: "c", image: "busybox" }] } }
+    const r = await run(["-"], { input: JSON.stringify(pod) })
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.deepStrictEqual(json(r.stdout), pod)
+  })
+
+  it("--output patch prints the JSONPatch", async () => {
+    const r = await run(["--output", "patch", "deploy/examples/k8s-env.yaml"])
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.deepStrictEqual(json(r.stdout), k8sEnvAdded.map((e) => add("/spec/containers/0/env/-", e)))
+  })
+
+  it("--output review on an AdmissionReview file echoes its uid and carries the base64 patch", async () => {
+    const r = await run(["--output", "review", "/work/shared/fixtures/flyte-task-pod-review.json"])
+    assert.strictEqual(r.code, 0, r.stderr)
+    const review = json(r.stdout)
+    assert.strictEqual(review["apiVersion"], "admission.k8s.io/v1")
+    assert.strictEqual(review["kind"], "AdmissionReview")
+    assert.strictEqual(review["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002")
+    assert.strictEqual(review["response"]["allowed"], true)
+    assert.strictEqual(review["response"]["patchType"], "JSONPatch")
+    assert.deepStrictEqual(json(Buffer.from(review["response"]["patch"], "base64").toString("utf8")), [
+      add("/spec/containers/0/env/-", secretRef("_FSEC_DB-CREDS_PASSWORD", "db-creds", "password")),
+      add("/spec/containers/0/env/-", prefixEnv)
+    ])
+    assert.deepStrictEqual(review["response"]["auditAnnotations"], { "injected-secrets": "db-creds/password" })
+  })
+
+  it("standard input (-) takes YAML too; -o is --output", async () => {
+    const r = await run(["-o", "patch", "-"], { input: fs.readFileSync(path.join(repo, "deploy/examples/k8s-file.yaml"), "utf8") })
+    assert.strictEqual(r.code, 0, r.stderr)
+    const ops = json(r.stdout)
+    assert.deepStrictEqual(ops[0], add("/spec/volumes", [{
+      name: "mrrc1y2smvshgxy",
+      secret: { secretName: "db-creds", items: [{ key: "username", path: "username" }, { key: "password", path: "password" }], optional: true }
+    }]))
+    assert.deepStrictEqual(ops.slice(1), [
+      add("/spec/containers/0/env/-", dirEnv),
+      add("/spec/containers/0/env/-", filePrefixEnv),
+      add("/spec/containers/0/volumeMounts", [{ name: "mrrc1y2smvshgxy", readOnly: true, mountPath: "/etc/flyte/secrets/db-creds" }])
+    ])
+  })
+
+  it("a Global secret from this process's env: FLYTE_SECRET_<GROUP>_<KEY>", async () => {
+    const r = await run(["deploy/examples/global.yaml"], { env: { FLYTE_SECRET_EXAMPLE_GREETING: "hi from env" } })
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.deepStrictEqual(json(r.stdout)["spec"]["containers"][0]["env"], [
+      exampleEnv,
+      prefixEnv,
+      { name: "_FSEC_EXAMPLE_GREETING", value: "hi from env" }
+    ])
+  })
+
+  it("a Global secret from the secrets folder named by the config", async () => {
+    const folder = path.join(tmp, "global")
+    file("global/example/greeting", "hi from a file")
+    const config = file("global.yaml", `secrets:\n  secrets-prefix: ${folder}\n`)
+    const r = await run(["--config", config, "deploy/examples/global.yaml"])
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.deepInclude(json(r.stdout)["spec"]["containers"][0]["env"], { name: "_FSEC_EXAMPLE_GREETING", value: "hi from a file" })
+  })
+
+  it("warnings go to stderr (an unknown field in a secret annotation), the Pod is still printed", async () => {
+    const annotation = encodeString('group: "g"\nkey: "k"\nmount_requirement: ENV_VAR\nfuture: 1\n')
+    const pod = { kind: "Pod", metadata: { labels: { "inject-flyte-secrets": "true" }, annotations: { "flyte.secrets/s0": annotation } }, spec: { containers: [] } }
+    const r = await run(["-"], { input: JSON.stringify(pod) })
+    assert.strictEqual(r.code, 0, r.stderr)
+    assert.match(r.stderr, /^warning: flyte\.secrets\/s0: .*future/)
+  })
+})
+
+describe.concurrent("exit 1: denied, the reason on stderr", () => {
+  it("an ENV_VAR secret with only AWS configured", async () => {
+    const r = await run(["--config", "deploy/examples/config/aws.yaml", "deploy/examples/k8s-env.yaml"])
+    assert.strictEqual(r.code, 1)
+    assert.strictEqual(r.stdout, "")
+    assert.include(r.stderr, 'denied: flyte-pod-webhook: cannot inject secret "db-creds/password" from annotation flyte.secrets/s0 (')
+    assert.include(r.stderr, "AWS: mount requirement ENV_VAR is not supported (use FILE or ANY))")
+  })
+
+  it("--output review still prints the denial review", async () => {
+    const r = await run(["--config", "deploy/examples/config/aws.yaml", "-o", "review", "deploy/examples/k8s-env.yaml"])
+    assert.strictEqual(r.code, 1)
+    assert.strictEqual(json(r.stdout)["response"]["allowed"], false)
+    assert.strictEqual(json(r.stdout)["response"]["status"]["code"], 403)
+  })
+})
+
+describe.concurrent("exit 2: the input or the config cannot be used, and the message says which and why", () => {
+  it.each([
+    ["an unreadable input file", ["/nonexistent/pod.yaml"], "", /^cannot read input \/nonexistent\/pod\.yaml: ENOENT/],
+    ["invalid YAML on stdin", ["-"], "spec: [unclosed\n", /^cannot read input <stdin>: /],
+    ["not a Pod (a Deployment)", ["-"], "kind: Deployment\nspec: {replicas: 1}\n", /^input -: expected a Pod or an AdmissionReview, got kind Deployment/],
+    ["not an object", ["-"], "- a\n", /^input -: expected a Pod or an AdmissionReview, got something else/],
+    ["an AdmissionReview of an unknown version", ["-"], '{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u"}}',
+      /^input -: not an AdmissionReview we can answer: apiVersion must be one of/]
+  ])("%s", async (_name, args, input, message) => {
+    const r = await run(args, { input })
+    assert.strictEqual(r.code, 2)
+    assert.strictEqual(r.stdout, "")
+    assert.match(r.stderr, message)
+  })
+
+  it.each([
+    ["a bad value names the key", "webhook:\n  listenPort: abc\n", 'config: webhook.listenPort: expected an integer from 0 to 65535, got "abc"'],
+    ["an unknown manager names the key and the choices", "webhook:\n  secretManagerType: Bogus\n",
+      'config: webhook.secretManagerType: expected one of Global, K8s, AWS, GCP, Vault, Azure, got "Bogus"'],
+    ["invalid YAML names the file", "webhook: [\n", "is not valid YAML"]
+  ])("config: %s", async (_name, text, message) => {
+    const config = file(`config-${_name.replaceAll(" ", "-")}.yaml`, text)
+    const r = await run(["--config", config, "deploy/examples/k8s-env.yaml"])
+    assert.strictEqual(r.code, 2)
+    assert.strictEqual(r.stdout, "")
+    assert.include(r.stderr, message)
+  })
+
+  it("a missing config file", async () => {
+    const r = await run(["--config", "/nonexistent/config.yaml", "deploy/examples/k8s-env.yaml"])
+    assert.strictEqual(r.code, 2)
+    assert.match(r.stderr, /^config: cannot read config file \/nonexistent\/config\.yaml: ENOENT/)
+  })
+})
