@@ -4,7 +4,7 @@
   #   nix build .#image    an OCI image (dockerTools)        docker load < result
   #   nix develop          Node 24, Go (for the end-to-end suite's API server), kubectl
   # The npm dependencies are built from package-lock.json by nixpkgs' importNpmLock: each package is fetched
-  # with the integrity hash the lock already records, so there is no hand-kept npmDepsHash to update.
+  # with the integrity hash the lock already records, so no dependency hash is kept by hand in this file.
   description = "flyte-pod-webhook: Kubernetes mutating admission webhook that injects secrets into Pods";
 
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";

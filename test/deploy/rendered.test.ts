@@ -1,0 +1,182 @@
+/**
+ * The deployment as the tools render it: `kubectl kustomize` of the base and both overlays, and `helm template`
+ * of the chart with its default, GitOps and HA values, each held to the same checks (Checks.ts). Runs when
+ * kubectl and helm exist (built by test/e2e/tools/build.sh into .cache/e2e-bin, or KUBECTL / HELM); the raw
+ * files are checked regardless (kustomize.test.ts, chart.test.ts).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { WebhookConfigShape } from "../../src/WebhookConfig.ts"
+import {
+  byKind,
+  checkDeployment,
+  checkHardening,
+  checkInitCerts,
+  checkNoSelfInjection,
+  checkPodDisruptionBudget,
+  checkRbac,
+  checkRegistration,
+  checkService,
+  one,
+  podTemplate
+} from "./Checks.ts"
+import { configOf, deployDir, helm, helmTemplate, helmTemplateError, type K8sObject, kubectl, kustomize } from "./Manifests.ts"
+
+/** renderedConfig: the config file in the ConfigMap the webhook's pods mount. */
+const renderedConfig = (objects: ReadonlyArray<K8sObject>): WebhookConfigShape => {
+  const deployment = one(objects, "Deployment", "flyte-pod-webhook")
+  const volume = podTemplate(deployment).spec.volumes?.find((v) => v.name === "config")
+  const configMap = one(objects, "ConfigMap", volume?.configMap?.name ?? "<none>")
+  return configOf((configMap["data"] as Record<string, string>)["config.yaml"] ?? "")
+}
+
+const common = (objects: ReadonlyArray<K8sObject>, mode: "full" | "caBundleOnly") => {
+  const config = renderedConfig(objects)
+  assert.isAtLeast(checkHardening(objects), 3)
+  checkNoSelfInjection(objects)
+  checkDeployment(objects, config)
+  checkService(objects, config)
+  checkRbac(objects, config, mode)
+  checkInitCerts(objects, config)
+  for (const object of objects) {
+    if (object.kind === "ClusterRole" || object.kind === "ClusterRoleBinding" || object.kind === "MutatingWebhookConfiguration") continue
+    assert.strictEqual(object.metadata.namespace, "flyte", `${object.kind} ${object.metadata.name} is namespaced`)
+  }
+  return config
+}
+
+const hpaOf = (objects: ReadonlyArray<K8sObject>) =>
+  one(objects, "HorizontalPodAutoscaler", "flyte-pod-webhook")["spec"] as { minReplicas: number }
+const replicasOf = (objects: ReadonlyArray<K8sObject>) =>
+  (one(objects, "Deployment", "flyte-pod-webhook")["spec"] as { replicas?: number }).replicas
+
+describe.skipIf(kubectl === undefined)("kubectl kustomize", () => {
+  it("base", () => {
+    const objects = kustomize("base")
+    const config = common(objects, "full")
+    checkPodDisruptionBudget(objects, config, { maxUnavailable: 1 })
+    assert.strictEqual(byKind(objects, "MutatingWebhookConfiguration").length, 0, "the webhook registers itself")
+    assert.strictEqual(byKind(objects, "Namespace").length, 0, "installs into an existing namespace")
+  })
+
+  it("overlays/ha", () => {
+    const objects = kustomize("overlays/ha")
+    const config = common(objects, "full")
+    checkPodDisruptionBudget(objects, config, { minAvailable: 2 })
+    assert.strictEqual(hpaOf(objects).minReplicas, 3)
+    assert.isUndefined(replicasOf(objects), "the autoscaler owns replicas")
+  })
+
+  it("overlays/gitops", () => {
+    const objects = kustomize("overlays/gitops")
+    const config = common(objects, "caBundleOnly")
+    assert.strictEqual(config.webhook.disableCreateMutatingWebhookConfig, true)
+    assert.strictEqual(config.webhook.manageCaBundleOnly, true)
+    checkRegistration(objects, "flyte")
+  })
+
+  it("another namespace: every reference follows (bindings, and the documented replacement for the registration)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-kustomize-"))
+    try {
+      const gitops = path.relative(dir, path.join(deployDir, "overlays/gitops"))
+      const ns = path.relative(dir, path.join(deployDir, "components/namespace"))
+      fs.writeFileSync(path.join(dir, "kustomization.yaml"), [
+        "namespace: flyte-other",
+        `resources: [${gitops}]`,
+        `components: [${ns}]`,
+        "replacements:",
+        "  - source: {kind: Service, name: flyte-pod-webhook, fieldPath: metadata.namespace}",
+        "    targets:",
+        "      - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}",
+        "        fieldPaths: [webhooks.*.clientConfig.service.namespace]",
+        ""
+      ].join("\n"))
+      const objects = kustomize(path.relative(deployDir, dir))
+      assert.deepStrictEqual(byKind(objects, "Namespace").map((n) => n.metadata.name), ["flyte-other"])
+      checkRegistration(objects, "flyte-other")
+      for (const binding of [...byKind(objects, "RoleBinding"), ...byKind(objects, "ClusterRoleBinding")]) {
+        for (const subject of binding["subjects"] as ReadonlyArray<{ namespace: string }>) {
+          assert.strictEqual(subject.namespace, "flyte-other", binding.metadata.name)
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe.skipIf(helm === undefined)("helm template", () => {
+  it("default values", () => {
+    const objects = helmTemplate()
+    const config = common(objects, "full")
+    checkPodDisruptionBudget(objects, config, { maxUnavailable: 1 })
+    assert.strictEqual(replicasOf(objects), 2)
+    assert.strictEqual(byKind(objects, "MutatingWebhookConfiguration").length, 0)
+    const unregister = one(objects, "Job", "flyte-pod-webhook-unregister")
+    assert.strictEqual(unregister.metadata.annotations?.["helm.sh/hook"], "post-delete")
+    assert.deepStrictEqual(podTemplate(unregister).spec.containers[0]?.args, ["unregister", "--config", "/etc/flyte/config/config.yaml"])
+    assert.strictEqual(one(objects, "Job", "flyte-pod-webhook-secrets").metadata.annotations?.["helm.sh/hook"], "pre-install,pre-upgrade")
+  })
+
+  it("renders every object the kustomize base has, under the same kind and name", () => {
+    if (kubectl === undefined) return
+    const names = (objects: ReadonlyArray<K8sObject>) =>
+      new Set(objects.map((o) => `${o.kind}/${o.kind === "ConfigMap" ? o.metadata.name.replace(/-[a-z0-9]{10}$/, "") : o.metadata.name}`))
+    const chart = names(helmTemplate())
+    for (const name of names(kustomize("base"))) assert.isTrue(chart.has(name), `the chart renders ${name}`)
+  })
+
+  it("gitops.enabled", () => {
+    const objects = helmTemplate(["--set", "gitops.enabled=true"])
+    const config = common(objects, "caBundleOnly")
+    assert.strictEqual(config.webhook.disableCreateMutatingWebhookConfig, true)
+    assert.strictEqual(config.webhook.manageCaBundleOnly, true)
+    checkRegistration(objects, "flyte")
+    assert.isFalse(objects.some((o) => o.metadata.name === "flyte-pod-webhook-unregister"), "the chart owns the object")
+  })
+
+  it("high availability values", () => {
+    const objects = helmTemplate([
+      "--set", "autoscaling.enabled=true",
+      "--set", "spreadReplicas=true",
+      "--set", "podDisruptionBudget.minAvailable=2"
+    ])
+    const config = common(objects, "full")
+    checkPodDisruptionBudget(objects, config, { minAvailable: 2 })
+    assert.strictEqual(hpaOf(objects).minReplicas, 3)
+    assert.isUndefined(replicasOf(objects))
+    const pod = podTemplate(one(objects, "Deployment", "flyte-pod-webhook")).spec as unknown as Record<string, unknown>
+    assert.lengthOf(pod["topologySpreadConstraints"] as ReadonlyArray<unknown>, 2)
+  })
+
+  it("secret managers, registration settings and extra keys reach the config file", () => {
+    const objects = helmTemplate([
+      "--set-json", "secretManager.types=[\"K8s\",\"Vault\"]",
+      "--set-json", "secretManager.vault={\"role\":\"flyte-tasks\",\"kvVersion\":\"1\"}",
+      "--set-json", "namespaceSelector={\"matchLabels\":{\"flyte\":\"enabled\"}}",
+      "--set", "failurePolicy=Ignore",
+      "--set", "timeoutSeconds=5",
+      "--set", "config.onInjectionError=admit",
+      "--set", "drainDelaySeconds=10",
+      "--set", "shutdownTimeoutSeconds=40"
+    ])
+    const config = common(objects, "full")
+    assert.deepStrictEqual(config.webhook.secretManagerTypes, ["K8s", "Vault"])
+    assert.strictEqual(config.webhook.vaultSecretManager.role, "flyte-tasks")
+    assert.strictEqual(config.webhook.vaultSecretManager.kvVersion, "1")
+    assert.deepStrictEqual(config.webhook.namespaceSelector, { matchLabels: { flyte: "enabled" } })
+    assert.strictEqual(config.webhook.failurePolicy, "Ignore")
+    assert.strictEqual(config.webhook.timeoutSeconds, 5)
+    assert.strictEqual(config.webhook.onInjectionError, "admit")
+    assert.strictEqual(podTemplate(one(objects, "Deployment", "flyte-pod-webhook")).spec.terminationGracePeriodSeconds, 55)
+  })
+
+  it("refuses values that would break the webhook or let it inject itself", () => {
+    assert.include(helmTemplateError(["--set", "config.listenPort=8443"]), "config.listenPort is set by the chart")
+    assert.include(helmTemplateError(["--set", "podLabels.inject-flyte-secrets=true"]), "podLabels")
+    assert.include(helmTemplateError(["--set", "timeoutSeconds=31"]), "timeoutSeconds")
+    assert.include(helmTemplateError(["--set", "failurePolicy=Sometimes"]), "failurePolicy")
+  })
+})
