@@ -267,6 +267,13 @@ const rows: ReadonlyArray<Row> = [
     ops: azureOps(`mkdir -p /etc/flyte/secrets/db-pass; az keyvault secret show --id "${AzureGroup}/0123ABC" --query value -o tsv > /etc/flyte/secrets/db-pass/0123abc; chmod +rX /etc/flyte/secrets/db-pass /etc/flyte/secrets/db-pass/0123abc`)
   },
   {
+    name: "Azure with a trailing / on the secret URI: trimmed, as Flyte 2 does, before the version is appended",
+    webhook: { secretManagerType: "Azure" },
+    secret: secret({ group: `${AzureGroup}/`, groupVersion: "0123ABC" }),
+    manager: "Azure",
+    ops: azureOps(`mkdir -p /etc/flyte/secrets/db-pass; az keyvault secret show --id "${AzureGroup}/0123ABC" --query value -o tsv > /etc/flyte/secrets/db-pass/0123abc; chmod +rX /etc/flyte/secrets/db-pass /etc/flyte/secrets/db-pass/0123abc`)
+  },
+  {
     name: "Azure FILE without group_version: latest version into lower(DIR/<last segment>)",
     webhook: { secretManagerType: "Azure" },
     secret: secret({ group: AzureGroup, mountRequirement: "FILE" }),
@@ -336,6 +343,8 @@ const errorRows: ReadonlyArray<ErrorRow> = [
   { name: "Azure ENV_VAR", webhook: { secretManagerType: "Azure" }, secret: secret({ group: "g", key: "k", mountRequirement: "ENV_VAR" }),
     attempts: [globalMiss("G_K", "g/k"), envUnsupported("Azure")] },
   { name: "Azure without group", webhook: { secretManagerType: "Azure" }, secret: secret({ groupVersion: "1", mountRequirement: "FILE" }),
+    attempts: [noFileGlobal, { manager: "Azure", reason: "needs group (the Key Vault secret URI)" }] },
+  { name: "Azure with a group of slashes only", webhook: { secretManagerType: "Azure" }, secret: secret({ group: "//", mountRequirement: "FILE" }),
     attempts: [noFileGlobal, { manager: "Azure", reason: "needs group (the Key Vault secret URI)" }] },
   { name: "Azure group that would break the shell command (ours)", webhook: { secretManagerType: "Azure" },
     secret: secret({ group: "https://v/secrets/$(id)", mountRequirement: "FILE" }),

@@ -17,12 +17,14 @@ export const AzureManager: ManagerDefinition = {
       if (secret.mountRequirement === "ENV_VAR") {
         return Effect.fail(reject("Azure", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
       }
-      if (secret.group === "") return Effect.fail(reject("Azure", "needs group (the Key Vault secret URI)"))
+      // Flyte 2 trims trailing slashes off the URI before taking its last segment and appending the version.
+      const uri = secret.group.replace(/\/+$/, "")
+      if (uri === "") return Effect.fail(reject("Azure", "needs group (the Key Vault secret URI)"))
       if (!shellSafe.test(secret.group) || !shellSafe.test(secret.groupVersion)) {
         return Effect.fail(reject("Azure", "group and group_version may only hold letters, digits and ._:/@+=-"))
       }
-      const name = secret.group.replace(/\/+$/, "").split("/").pop() ?? secret.group
-      const id = secret.groupVersion === "" ? secret.group : `${secret.group}/${secret.groupVersion}`
+      const name = uri.split("/").pop() ?? uri
+      const id = secret.groupVersion === "" ? uri : `${uri}/${secret.groupVersion}`
       const path = (secret.groupVersion === "" ? `${SecretsDir}/${name}` : `${SecretsDir}/${name}/${secret.groupVersion}`)
         .toLowerCase()
       const dir = path.slice(0, path.lastIndexOf("/"))
