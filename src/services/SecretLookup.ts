@@ -60,6 +60,10 @@ export const buildManagers = (config: WebhookConfigShape): ReadonlyArray<SecretM
     }
     if (!managers.some((m) => m.type === definition.type)) managers.push(definition.make(config.webhook))
   }
+  if (managers.length === 0) {
+    // Only Global was named and it is switched off: every secret would be denied with no manager to blame.
+    throw new ConfigError({ key, message: `${key}: names only Global, but webhook.globalSecrets is false: no manager is left` })
+  }
   return managers
 }
 

@@ -209,6 +209,16 @@ describe("bad values: an error naming the key and what was expected", () => {
       assert.include(e.message, 'got "Confidant"')
     }))
 
+  it.effect("only Global named while webhook.globalSecrets is false: no manager would be left", () =>
+    Effect.gen(function*() {
+      const e = yield* SecretLookup.use((s) => Effect.succeed(s)).pipe(
+        Effect.provide(SecretLookup.layer.pipe(Layer.provide(WebhookConfig.layerTest({ webhook: { secretManagerType: "Global", globalSecrets: false } })))),
+        Effect.flip
+      )
+      assert.strictEqual(e.key, "webhook.secretManagerType")
+      assert.strictEqual(e.message, "webhook.secretManagerType: names only Global, but webhook.globalSecrets is false: no manager is left")
+    }))
+
   it.effect("a missing file and invalid YAML: ConfigError saying which file and why", () =>
     Effect.gen(function*() {
       const missing = yield* WebhookConfig.load(path.join(dir, "nope.yaml")).pipe(Effect.flip)
