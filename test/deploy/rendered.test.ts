@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { execFileSync } from "node:child_process"
 import type { WebhookConfigShape } from "../../src/WebhookConfig.ts"
 import {
   byKind,
@@ -22,7 +23,7 @@ import {
   one,
   podTemplate
 } from "./Checks.ts"
-import { configOf, deployDir, helm, helmTemplate, helmTemplateError, type K8sObject, kubectl, kustomize } from "./Manifests.ts"
+import { configOf, deployDir, helm, helmTemplate, helmTemplateError, type K8sObject, kubectl, kustomize, parseYamlStream } from "./Manifests.ts"
 
 /** renderedConfig: the config file in the ConfigMap the webhook's pods mount. */
 const renderedConfig = (objects: ReadonlyArray<K8sObject>): WebhookConfigShape => {
@@ -178,5 +179,32 @@ describe.skipIf(helm === undefined)("helm template", () => {
     assert.include(helmTemplateError(["--set", "podLabels.inject-flyte-secrets=true"]), "podLabels")
     assert.include(helmTemplateError(["--set", "timeoutSeconds=31"]), "timeoutSeconds")
     assert.include(helmTemplateError(["--set", "failurePolicy=Sometimes"]), "failurePolicy")
+  })
+})
+
+describe.skipIf(kubectl === undefined || helm === undefined)("deploy/render.sh (what the end-to-end suite applies)", () => {
+  it("renders all six variants into the namespace it is given", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-render-"))
+    try {
+      execFileSync("bash", [path.join(deployDir, "render.sh"), out, "render-check"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, KUBECTL: kubectl, HELM: helm }
+      })
+      const files = fs.readdirSync(out).sort()
+      assert.deepStrictEqual(files, [
+        "helm-default.yaml", "helm-gitops.yaml", "helm-ha.yaml", "kustomize-base.yaml", "kustomize-gitops.yaml", "kustomize-ha.yaml"
+      ])
+      for (const file of files) {
+        const objects = parseYamlStream(fs.readFileSync(path.join(out, file), "utf8"))
+        assert.isAbove(objects.length, 10, file)
+        for (const object of objects) {
+          if (object.kind === "ClusterRole" || object.kind === "ClusterRoleBinding" || object.kind === "MutatingWebhookConfiguration") continue
+          assert.strictEqual(object.metadata.namespace, "render-check", `${file}: ${object.kind} ${object.metadata.name}`)
+        }
+        if (file.includes("gitops")) checkRegistration(objects, "render-check")
+      }
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true })
+    }
   })
 })

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# render.sh: render every install variant to plain YAML, ready for `kubectl apply --server-side [--dry-run=server]`.
+#
+#   bash deploy/render.sh OUT_DIR [NAMESPACE]        (NAMESPACE default: flyte)
+#
+# Writes OUT_DIR/{kustomize-base,kustomize-ha,kustomize-gitops,helm-default,helm-ha,helm-gitops}.yaml.
+# The namespace must exist before applying (none of these creates it; deploy/components/namespace does).
+# Tools: $KUBECTL and $HELM, else kubectl / helm from the end-to-end build cache (test/e2e/tools/build.sh),
+# else from PATH.
+set -euo pipefail
+
+DEPLOY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(dirname "$DEPLOY")"
+OUT="${1:?usage: render.sh OUT_DIR [NAMESPACE]}"
+NS="${2:-flyte}"
+
+tool() { # tool <name>: $<NAME>, the build cache, PATH
+  local var; var="$(tr '[:lower:]' '[:upper:]' <<< "$1")"
+  if [[ -n "${!var:-}" ]]; then printf '%s\n' "${!var}"; return; fi
+  local cached
+  for cached in "$REPO"/.cache/e2e-bin/*/"$1"; do
+    if [[ -x "$cached" && -f "$(dirname "$cached")/stamp" ]]; then printf '%s\n' "$cached"; return; fi
+  done
+  command -v "$1" || { echo "render.sh: $1 not found (set $var, or run test/e2e/tools/build.sh)" >&2; exit 1; }
+}
+KUBECTL="$(tool kubectl)"
+HELM="$(tool helm)"
+mkdir -p "$OUT"
+
+# Kustomize: the variants as shipped, re-targeted at NAMESPACE by a throwaway overlay (namespace + the
+# replacement that points the GitOps registration at the Service's namespace; see overlays/gitops).
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+for variant in base overlays/ha overlays/gitops; do
+  name="kustomize-$(basename "$variant")"
+  mkdir -p "$WORK/$name"
+  cat > "$WORK/$name/kustomization.yaml" <<YAML
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: $NS
+resources:
+  - $(realpath --relative-to="$WORK/$name" "$DEPLOY/$variant")
+replacements:
+  - source: {kind: Service, name: flyte-pod-webhook, fieldPath: metadata.namespace}
+    targets:
+      - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}
+        fieldPaths: [webhooks.*.clientConfig.service.namespace]
+        options: {create: false}
+YAML
+  "$KUBECTL" kustomize "$WORK/$name" > "$OUT/$name.yaml"
+done
+
+CHART="$DEPLOY/helm/flyte-pod-webhook"
+"$HELM" template flyte-pod-webhook "$CHART" --namespace "$NS" > "$OUT/helm-default.yaml"
+"$HELM" template flyte-pod-webhook "$CHART" --namespace "$NS" \
+  --set autoscaling.enabled=true --set spreadReplicas=true --set podDisruptionBudget.minAvailable=2 > "$OUT/helm-ha.yaml"
+"$HELM" template flyte-pod-webhook "$CHART" --namespace "$NS" --set gitops.enabled=true > "$OUT/helm-gitops.yaml"
+ls -1 "$OUT"/*.yaml
