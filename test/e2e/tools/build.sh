@@ -2,20 +2,20 @@
 # Builds the end-to-end control-plane binaries (etcd, kube-apiserver, kubectl, helm) from the
 # Go modules pinned in this folder, into a cache folder keyed by a hash of the pins:
 #
-#   <repo>/.cache/e2e-bin/<key>/{etcd,kube-apiserver,kubectl,helm,stamp}
+#   ${XDG_CACHE_HOME:-~/.cache}/flyte-pod-webhook/e2e-bin/<key>/{etcd,kube-apiserver,kubectl,helm,stamp}
 #
 # Prints that folder (one line, on stdout; logs go to stderr). When the folder already has its
 # `stamp`, nothing is built. Usage:  BIN_DIR="$(bash test/e2e/tools/build.sh)"
 #
 # Environment:
-#   E2E_BIN_CACHE  root of the cache (default <repo>/.cache/e2e-bin); point it outside the work tree
-#                  to share the binaries between clones (e.g. "$HOME/.cache/flyte-pod-webhook/e2e-bin").
+#   E2E_BIN_CACHE  root of the cache (default ${XDG_CACHE_HOME:-~/.cache}/flyte-pod-webhook/e2e-bin, outside
+#                  the work tree so fresh clones on the same machine reuse the binaries)
 #   GO             the go command (default: `go` on PATH, else /usr/local/go/bin/go).
 set -euo pipefail
 
 TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$TOOLS_DIR/../../.." && pwd)"
-CACHE_ROOT="${E2E_BIN_CACHE:-$REPO_ROOT/.cache/e2e-bin}"
+CACHE_ROOT="${E2E_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flyte-pod-webhook/e2e-bin}"
 
 # Pinned versions (must match go.mod files; used for version stamping via -ldflags -X).
 K8S_VERSION="v1.37.2"

@@ -43,20 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- free loopback ports (nothing accepts a connection there; the TS harness uses listen(0)) ----
-USED=" "
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    [[ "$USED" == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then USED+="$p "; echo "$p"; return; fi
-  done
-}
-ETCD_CLIENT_PORT="$(free_port)"; USED+="$ETCD_CLIENT_PORT "
-ETCD_PEER_PORT="$(free_port)"; USED+="$ETCD_PEER_PORT "
-API_PORT="$(free_port)"
-
 # --- throwaway PKI -------------------------------------------------------------------------------
 # One CA signs the API server's serving cert and the users' client certs (--client-ca-file);
 # a separate RSA key pair signs/verifies service-account tokens.
@@ -102,63 +88,93 @@ current-context: e2e
 EOF
   echo "$f"
 }
-ADMIN_KC="$(kubeconfig admin)"
-ALICE_KC="$(kubeconfig alice)"
+# --- free loopback ports ---------------------------------------------------------------------------
+# Picked below the kernel's ephemeral range (so no outgoing connection holds them) among ports
+# where nothing accepts a connection; a start that still hits "address already in use" is retried
+# with new ports. (The TS harness can do the same, or listen(0) and close to learn a port.)
+EPHEMERAL_LOW="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+PORT_LOW=$((EPHEMERAL_LOW > 22000 ? EPHEMERAL_LOW - 20000 : 2000)); PORT_SPAN=$((EPHEMERAL_LOW - PORT_LOW))
+USED=" "
+free_port() {  # sets PORT
+  local p
+  while :; do
+    p=$((PORT_LOW + (RANDOM * 32768 + RANDOM) % PORT_SPAN))
+    [[ "$USED" == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then USED+="$p "; PORT=$p; return; fi
+  done
+}
 
-wait_for() {  # wait_for <seconds> <description> <command...>
-  local secs="$1" what="$2" deadline; shift 2
+wait_ready() {  # wait_ready <seconds> <pid> <description> <command...>: 0 ready, 1 timed out, 2 process exited
+  local secs="$1" pid="$2" what="$3" deadline; shift 3
   deadline=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
-    if (( SECONDS >= deadline )); then echo "smoke: timed out after ${secs}s waiting for $what" >&2; return 1; fi
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; echo "smoke: $what: process exited" >&2; return 2; }
+    (( SECONDS < deadline )) || { echo "smoke: timed out after ${secs}s waiting for $what" >&2; return 1; }
     sleep 0.2
   done
 }
-alive() { kill -0 "$1" 2>/dev/null || { echo "smoke: $2 exited early" >&2; exit 1; }; }
+port_clash() { grep -q 'address already in use' "$1"; }
+MAX_TRIES=3
 
 # --- etcd ----------------------------------------------------------------------------------------
-ETCD_FLAGS=(
-  --name=e2e
-  --data-dir="$TMP/etcd-data"
-  --listen-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT"
-  --advertise-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT"
-  --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT"
-  --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT"
-  --initial-cluster="e2e=http://127.0.0.1:$ETCD_PEER_PORT"
-  --unsafe-no-fsync=true
-  --log-level=warn
-)
-"$BIN_DIR/etcd" "${ETCD_FLAGS[@]}" > "$TMP/etcd.log" 2>&1 &
-ETCD_PID=$!
-etcd_healthy() { alive "$ETCD_PID" etcd; curl -fsS "http://127.0.0.1:$ETCD_CLIENT_PORT/health"; }
-wait_for 30 "etcd /health" etcd_healthy
+for ((try = 1; ; try++)); do
+  free_port; ETCD_CLIENT_PORT=$PORT; free_port; ETCD_PEER_PORT=$PORT
+  ETCD_FLAGS=(
+    --name=e2e
+    --data-dir="$TMP/etcd-data"
+    --listen-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT"
+    --advertise-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT"
+    --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT"
+    --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT"
+    --initial-cluster="e2e=http://127.0.0.1:$ETCD_PEER_PORT"
+    --unsafe-no-fsync=true
+    --log-level=warn
+  )
+  rm -rf "$TMP/etcd-data"
+  "$BIN_DIR/etcd" "${ETCD_FLAGS[@]}" > "$TMP/etcd.log" 2>&1 &
+  ETCD_PID=$!
+  rc=0; wait_ready 30 "$ETCD_PID" "etcd /health" curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_CLIENT_PORT/health" || rc=$?
+  (( rc == 0 )) && break
+  stop "$ETCD_PID"; ETCD_PID=""
+  if (( rc == 2 && try < MAX_TRIES )) && port_clash "$TMP/etcd.log"; then echo "smoke: etcd port clash, retrying" >&2; continue; fi
+  exit 1
+done
 echo "smoke: etcd ready on 127.0.0.1:$ETCD_CLIENT_PORT after $((SECONDS - T0))s"
 
 # --- kube-apiserver ------------------------------------------------------------------------------
-APISERVER_FLAGS=(
-  --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT"
-  --cert-dir="$TMP/cert-dir"
-  --tls-cert-file="$PKI/apiserver.crt"
-  --tls-private-key-file="$PKI/apiserver.key"
-  --secure-port="$API_PORT"
-  --bind-address=127.0.0.1
-  --advertise-address=127.0.0.1
-  --authorization-mode=RBAC
-  --client-ca-file="$PKI/ca.crt"
-  --service-cluster-ip-range=10.0.0.0/24
-  --allow-privileged=true
-  --disable-admission-plugins=ServiceAccount
-  --service-account-issuer="https://127.0.0.1:$API_PORT/"
-  --service-account-key-file="$PKI/sa.pub"
-  --service-account-signing-key-file="$PKI/sa.key"
-)
-"$BIN_DIR/kube-apiserver" "${APISERVER_FLAGS[@]}" > "$TMP/kube-apiserver.log" 2>&1 &
-APISERVER_PID=$!
-CURL_ADMIN=(curl -fsS --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key")
-api_healthy() { alive "$APISERVER_PID" kube-apiserver; "${CURL_ADMIN[@]}" "https://127.0.0.1:$API_PORT/healthz"; }
-default_ns() { "${CURL_ADMIN[@]}" "https://127.0.0.1:$API_PORT/api/v1/namespaces/default"; }
-wait_for 90 "kube-apiserver /healthz" api_healthy
-wait_for 30 "the default namespace" default_ns
+CURL_ADMIN=(curl -fsS --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key")
+for ((try = 1; ; try++)); do
+  free_port; API_PORT=$PORT
+  APISERVER_FLAGS=(
+    --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT"
+    --cert-dir="$TMP/cert-dir"
+    --tls-cert-file="$PKI/apiserver.crt"
+    --tls-private-key-file="$PKI/apiserver.key"
+    --secure-port="$API_PORT"
+    --bind-address=127.0.0.1
+    --advertise-address=127.0.0.1        # hermetic: no dependence on the host's interfaces
+    --endpoint-reconciler-type=none      # required with a loopback advertise address (1.37 validates it)
+    --authorization-mode=RBAC
+    --client-ca-file="$PKI/ca.crt"
+    --service-cluster-ip-range=10.0.0.0/24
+    --allow-privileged=true
+    --disable-admission-plugins=ServiceAccount
+    --service-account-issuer="https://127.0.0.1:$API_PORT/"
+    --service-account-key-file="$PKI/sa.pub"
+    --service-account-signing-key-file="$PKI/sa.key"
+  )
+  "$BIN_DIR/kube-apiserver" "${APISERVER_FLAGS[@]}" > "$TMP/kube-apiserver.log" 2>&1 &
+  APISERVER_PID=$!
+  rc=0; wait_ready 90 "$APISERVER_PID" "kube-apiserver /healthz" "${CURL_ADMIN[@]}" "https://127.0.0.1:$API_PORT/healthz" || rc=$?
+  (( rc == 0 )) && break
+  stop "$APISERVER_PID"; APISERVER_PID=""
+  if (( rc == 2 && try < MAX_TRIES )) && port_clash "$TMP/kube-apiserver.log"; then echo "smoke: kube-apiserver port clash, retrying" >&2; continue; fi
+  exit 1
+done
+wait_ready 30 "$APISERVER_PID" "the default namespace" "${CURL_ADMIN[@]}" "https://127.0.0.1:$API_PORT/api/v1/namespaces/default"
 echo "smoke: kube-apiserver ready on 127.0.0.1:$API_PORT after $((SECONDS - T0))s"
+ADMIN_KC="$(kubeconfig admin)"
+ALICE_KC="$(kubeconfig alice)"
 
 # --- checks --------------------------------------------------------------------------------------
 check() {  # check <description> <expected output regex> <command...>
