@@ -17,8 +17,8 @@ NS="${2:-flyte}"
 tool() { # tool <name>: $<NAME>, the build cache, PATH
   local var; var="$(tr '[:lower:]' '[:upper:]' <<< "$1")"
   if [[ -n "${!var:-}" ]]; then printf '%s\n' "${!var}"; return; fi
-  local cached
-  for cached in "$REPO"/.cache/e2e-bin/*/"$1"; do
+  local cached cache="${E2E_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flyte-pod-webhook/e2e-bin}"
+  for cached in "$cache"/*/"$1" "$REPO"/.cache/e2e-bin/*/"$1"; do
     if [[ -x "$cached" && -f "$(dirname "$cached")/stamp" ]]; then printf '%s\n' "$cached"; return; fi
   done
   command -v "$1" || { echo "render.sh: $1 not found (set $var, or run test/e2e/tools/build.sh)" >&2; exit 1; }

@@ -1,10 +1,11 @@
 /**
  * Manifests: reads the deployment files in deploy/ as plain objects, and renders them with kubectl kustomize
- * and helm when those binaries exist (the end-to-end suite builds them into .cache/e2e-bin/<key>/; KUBECTL and
- * HELM override). The static tests run on the raw files always and on the rendered output when it can be made.
+ * and helm when those binaries exist (the end-to-end suite builds them into its cache, see test/e2e/tools/build.sh;
+ * KUBECTL and HELM override). The static tests run on the raw files always and on the rendered output when it can be made.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import * as YAML from "yaml"
 import { parseSettings, type WebhookConfigShape } from "../../src/WebhookConfig.ts"
@@ -73,12 +74,20 @@ export const configOf = (text: string, env: Record<string, string> = { POD_NAMES
 
 // ---- Rendering with the real tools, when present ----------------------------------------------------------
 
+/** The end-to-end build cache (test/e2e/tools/build.sh): E2E_BIN_CACHE, else the user cache, else the work tree. */
+const cacheRoots = (): ReadonlyArray<string> => [
+  process.env["E2E_BIN_CACHE"],
+  path.join(process.env["XDG_CACHE_HOME"] || path.join(os.homedir(), ".cache"), "flyte-pod-webhook/e2e-bin"),
+  path.join(repoRoot, ".cache/e2e-bin")
+].filter((root): root is string => root !== undefined && root !== "")
+
 const builtTool = (name: string): string | undefined => {
-  const cache = path.join(repoRoot, ".cache/e2e-bin")
-  if (!fs.existsSync(cache)) return undefined
-  for (const key of fs.readdirSync(cache)) {
-    const binary = path.join(cache, key, name)
-    if (fs.existsSync(path.join(cache, key, "stamp")) && fs.existsSync(binary)) return binary
+  for (const cache of cacheRoots()) {
+    if (!fs.existsSync(cache)) continue
+    for (const key of fs.readdirSync(cache)) {
+      const binary = path.join(cache, key, name)
+      if (fs.existsSync(path.join(cache, key, "stamp")) && fs.existsSync(binary)) return binary
+    }
   }
   return undefined
 }
