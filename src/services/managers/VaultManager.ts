@@ -41,7 +41,8 @@ export const vaultAnnotations = (secret: SecretRequest, vault: VaultSettings): R
   const query = templateQuery(secret.groupVersion, vault.kvVersion)
   const perSecret: Record<string, string> = {
     [`${V}/agent-inject-secret-${id}`]: secret.group,
-    [`${V}/agent-inject-file-${id}`]: `${secret.group}/${secret.key}`.toLowerCase(),
+    // A key-less db secret is the whole credential: its file is the group itself (never `<group>/`, a folder).
+    [`${V}/agent-inject-file-${id}`]: (secret.key === "" ? secret.group : `${secret.group}/${secret.key}`).toLowerCase(),
     ...(query === undefined ? {} : {
       [`${V}/agent-inject-template-${id}`]: `{{- with secret "${secret.group}" -}}{{ ${query}.${secret.key} }}{{- end -}}`
     })
