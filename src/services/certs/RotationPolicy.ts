@@ -174,5 +174,7 @@ export const planRotation = (material: CertMaterial, now: Date, settings: Rotati
     return false
   })
   const changed = newCa || action !== "keep" || bundleCleaned || keptCas.length !== cas.length
-  return { newCa, serving: action, keptCas, signer, changed, reasons }
+  const empty = Object.values(material).every((text) => text.trim() === "")
+  const why = empty ? ["no certificates yet: a new CA and a serving certificate signed by it"] : reasons
+  return { newCa, serving: action, keptCas, signer, changed, reasons: why }
 }
