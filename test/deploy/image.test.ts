@@ -2,8 +2,11 @@
  * The container recipe (Dockerfile, .dockerignore) and flake.nix, read as text: what issue 6 asks of them and
  * what the Deployment relies on (uid 65532, the CLI as entrypoint, `serve --config <mounted file>`).
  * deploy/image/verify-recipe.sh runs the recipe itself (not part of `npm test`: it needs the npm registry).
+ * Where `nix` is installed, the flake's outputs are also evaluated, against a stand-in for nixpkgs
+ * (test/deploy/nix-stub): nixpkgs itself cannot be fetched here, so nothing is built.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { repoRoot } from "./Manifests.ts"
@@ -65,5 +68,47 @@ describe("flake.nix", () => {
     assert.include(flake, "User = \"65532:65532\";")
     assert.include(flake, "Cmd = [ \"serve\" \"--config\" \"/etc/flyte/config/config.yaml\" ];")
     assert.include(flake, "lib/flyte-pod-webhook", "the app stays outside node_modules")
+  })
+})
+
+const nixVersion = (() => {
+  try {
+    return execFileSync("nix", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+  } catch {
+    return undefined
+  }
+})()
+
+describe.skipIf(nixVersion === undefined)("flake.nix outputs (evaluated with a stand-in nixpkgs)", () => {
+  const evalJson = (attr: string, apply?: string): unknown =>
+    JSON.parse(execFileSync("nix", [
+      "eval", "--json", "--no-write-lock-file",
+      "--override-input", "nixpkgs", `path:${path.join(repoRoot, "test/deploy/nix-stub")}`,
+      `git+file://${repoRoot}#${attr}`,
+      ...(apply === undefined ? [] : ["--apply", apply])
+    ], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+      env: { ...process.env, NIX_CONFIG: "experimental-features = nix-command flakes" }
+    }))
+
+  it("packages, app, dev shell and image evaluate to what the Dockerfile and the manifests expect", () => {
+    const systems = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"]
+    const outputs = evalJson("packages", "ps: builtins.mapAttrs (_: builtins.attrNames) ps") as Record<string, ReadonlyArray<string>>
+    assert.sameMembers(Object.keys(outputs), systems)
+    assert.sameMembers([...(outputs["x86_64-linux"] ?? [])], ["default", "flyte-pod-webhook", "image"])
+    assert.sameMembers([...(outputs["aarch64-darwin"] ?? [])], ["default", "flyte-pod-webhook"])
+    const image = evalJson("packages.x86_64-linux.image.config") as { Entrypoint: ReadonlyArray<string>; Cmd: ReadonlyArray<string>; User: string }
+    assert.match(image.Entrypoint[0] ?? "", /-nodejs-24\/bin\/node$/)
+    assert.match(image.Entrypoint[1] ?? "", /\/lib\/flyte-pod-webhook\/bin\/flyte-pod-webhook\.js$/)
+    assert.deepStrictEqual(image.Cmd, ["serve", "--config", "/etc/flyte/config/config.yaml"])
+    assert.strictEqual(image.User, "65532:65532")
+    assert.match(evalJson("apps.x86_64-linux.default.program") as string, /\/bin\/flyte-pod-webhook$/)
+    assert.deepStrictEqual(evalJson("packages.x86_64-linux.default.npmFlags"), ["--omit=dev"])
+    assert.deepStrictEqual(
+      evalJson("devShells.x86_64-linux.default.packages", "map (p: p.name)"),
+      ["nodejs-24", "go", "kubectl", "openssl"]
+    )
   })
 })
