@@ -14,7 +14,6 @@ import { Cause, Console, Effect, Exit, Layer, Logger, type LogLevel, Option, Ref
 import { Command, Flag } from "effect/cli"
 import * as path from "node:path"
 import { Mutator } from "../admission/Mutator.ts"
-import { tracingLayer } from "../http/Tracing.ts"
 import { WebhookServer } from "../http/WebhookServer.ts"
 import { Readiness } from "../services/Readiness.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
@@ -43,10 +42,16 @@ export const loggingLayer = (level: ConfigLogLevel) =>
     Layer.succeed(References.MinimumLogLevel, effectLevel(level))
   )
 
+/** tracing: the OTLP tracer when `webhook.otlpEndpoint` is set; its modules load only then. */
+const tracing = (endpoint: string | undefined) =>
+  endpoint === undefined
+    ? Layer.empty
+    : Layer.unwrap(Effect.promise(() => import("../http/Tracing.ts")).pipe(Effect.map((t) => t.tracingLayer(endpoint))))
+
 /** serverLayer: everything `serve` runs, from settings. */
 export const serverLayer = (settings: WebhookConfigShape) =>
   WebhookServer.layer.pipe(
-    Layer.provide([Mutator.layer, TlsMaterial.layerFiles, Readiness.layer, tracingLayer(settings.webhook.otlpEndpoint)]),
+    Layer.provide([Mutator.layer, TlsMaterial.layerFiles, Readiness.layer, tracing(settings.webhook.otlpEndpoint)]),
     Layer.provide(Layer.succeed(WebhookConfig, settings))
   )
 

@@ -17,11 +17,19 @@ export interface GateStats {
   readonly queued: number
 }
 
+/** GatePeaks: the most requests seen in work and waiting at once since start (sizing maxInFlight/maxQueue). */
+export interface GatePeaks {
+  readonly inFlight: number
+  readonly queued: number
+}
+
 export class AdmissionGate {
   readonly maxInFlight: number
   readonly maxQueue: number
   private running = 0
   private readonly waiting: Array<(release: () => void) => void> = []
+  private peakRunning = 0
+  private peakWaiting = 0
 
   constructor(maxInFlight: number, maxQueue: number) {
     this.maxInFlight = maxInFlight
@@ -32,18 +40,22 @@ export class AdmissionGate {
     return { inFlight: this.running, queued: this.waiting.length }
   }
 
+  get peaks(): GatePeaks {
+    return { inFlight: this.peakRunning, queued: this.peakWaiting }
+  }
+
   /**
    * enter runs `start` now or when a slot frees; `start` receives the release function, to call exactly once
    * when the work ends. Returns undefined when the gate is full (the request must be refused).
    */
   enter(start: (release: () => void) => void): Ticket | undefined {
     if (this.running < this.maxInFlight) {
-      this.running++
+      if (++this.running > this.peakRunning) this.peakRunning = this.running
       start(this.releaser())
       return NO_OP_TICKET
     }
     if (this.waiting.length >= this.maxQueue) return undefined
-    this.waiting.push(start)
+    if (this.waiting.push(start) > this.peakWaiting) this.peakWaiting = this.waiting.length
     return {
       cancel: () => {
         // The queue is at most maxQueue long, so a linear removal is cheap and keeps it bounded.
@@ -66,7 +78,7 @@ export class AdmissionGate {
   private next(): void {
     while (this.running < this.maxInFlight && this.waiting.length > 0) {
       const start = this.waiting.shift()!
-      this.running++
+      if (++this.running > this.peakRunning) this.peakRunning = this.running
       start(this.releaser())
     }
   }

@@ -28,6 +28,8 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export interface Gauges {
   readonly inFlight: () => number
   readonly queued: () => number
+  /** The most requests in work / waiting at once since start. */
+  readonly peaks: () => { readonly inFlight: number; readonly queued: number }
   /** Unix seconds of the serving certificate's notAfter, or undefined before one is loaded. */
   readonly certificateExpiry: () => number | undefined
 }
@@ -41,7 +43,12 @@ export class WebhookMetrics {
   private durationCount = 0
   private readonly injections = new Map<string, number>()
   private readonly failures = new Map<string, number>()
-  private gauges: Gauges = { inFlight: () => 0, queued: () => 0, certificateExpiry: () => undefined }
+  private gauges: Gauges = {
+    inFlight: () => 0,
+    queued: () => 0,
+    peaks: () => ({ inFlight: 0, queued: 0 }),
+    certificateExpiry: () => undefined
+  }
 
   /** setGauges wires the gauges read at scrape time. */
   setGauges(gauges: Gauges): void {
@@ -96,6 +103,11 @@ export class WebhookMetrics {
     out.push(`flyte_pod_webhook_requests_in_flight ${this.gauges.inFlight()}`)
     family("flyte_pod_webhook_requests_queued", "gauge", "Admission requests waiting for a slot now.")
     out.push(`flyte_pod_webhook_requests_queued ${this.gauges.queued()}`)
+    const peaks = this.gauges.peaks()
+    family("flyte_pod_webhook_requests_in_flight_peak", "gauge", "Most admission requests in work at once since start.")
+    out.push(`flyte_pod_webhook_requests_in_flight_peak ${peaks.inFlight}`)
+    family("flyte_pod_webhook_requests_queued_peak", "gauge", "Most admission requests waiting at once since start.")
+    out.push(`flyte_pod_webhook_requests_queued_peak ${peaks.queued}`)
 
     family("flyte_pod_webhook_injections_total", "counter", "Secrets injected, by secret manager.")
     for (const [manager, n] of this.injections) {

@@ -22,7 +22,6 @@ import { closeGracefully, createAdmissionServer, type ListenError, listen, route
 import { makeMutateHandler } from "./MutateHandler.ts"
 import { createProbeServer } from "./ProbeServer.ts"
 import { RequestLog } from "./RequestLog.ts"
-import { inRequestSpan } from "./Tracing.ts"
 import { WebhookMetrics } from "./WebhookMetrics.ts"
 
 export interface WebhookServerShape {
@@ -58,13 +57,16 @@ const make = Effect.gen(function*() {
   metrics.setGauges({
     inFlight: () => gate.stats.inFlight,
     queued: () => gate.stats.queued,
+    peaks: () => gate.peaks,
     certificateExpiry: () => Math.floor(notAfter.getTime() / 1000)
   })
 
+  // Tracing code (and its OTLP modules) is loaded only when an endpoint is configured.
+  const tracing = webhook.otlpEndpoint === undefined ? undefined : yield* Effect.promise(() => import("./Tracing.ts"))
   const mutate = makeMutateHandler({
-    review: webhook.otlpEndpoint === undefined
+    review: tracing === undefined
       ? (body) => fork(mutator.review(body))
-      : (body, headers) => fork(inRequestSpan(mutator.review(body), headers, "/mutate")),
+      : (body, headers) => fork(tracing.inRequestSpan(mutator.review(body), headers, "/mutate")),
     gate,
     metrics,
     log,
