@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { InjectedSecretsAudit, InjectLabel } from "../domain/FlyteNames.ts"
-import { plan } from "../domain/Patcher.ts"
+import { planPatch } from "../domain/Patcher.ts"
 import type { JsonObject, PodEdit } from "../domain/PodEdit.ts"
 import { requestedSecrets } from "../domain/SecretAnnotation.ts"
 import { secretLabel } from "../domain/SecretRequest.ts"
@@ -97,7 +97,11 @@ const decide = (
       }
     }
     if (failures.length > 0) return refuse(request, names, managers, failures.join("; "), onInjectionError, decoded.warnings)
-    const patch = plan(request.object, edits)
+    const { conflicts, ops: patch } = planPatch(request.object, edits)
+    if (conflicts.length > 0) {
+      const reason = `cannot mount secrets ${names.join(", ")}: ${conflicts.join("; ")}`
+      return refuse(request, names, managers, reason, onInjectionError, decoded.warnings)
+    }
     return {
       outcome: patch.length === 0 ? "unchanged" : "patched",
       secrets: names,

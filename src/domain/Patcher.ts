@@ -25,7 +25,8 @@ interface ContainerState {
   readonly original: JsonObject
   readonly envNames: Set<string>
   readonly mountNames: Set<string>
-  readonly mountPaths: Set<string>
+  /** mountPath → the volume mounted there. */
+  readonly mountPaths: Map<string, string>
   readonly addedEnv: Array<EnvVar>
   readonly addedMounts: Array<VolumeMount>
 }
@@ -37,7 +38,9 @@ const containerState = (container: unknown): ContainerState => {
     original,
     envNames: new Set(asArray(original["env"]).map(nameOf).filter((n): n is string => typeof n === "string")),
     mountNames: new Set(mounts.map((m) => m["name"]).filter((n): n is string => typeof n === "string")),
-    mountPaths: new Set(mounts.map((m) => m["mountPath"]).filter((p): p is string => typeof p === "string")),
+    mountPaths: new Map(
+      mounts.filter((m) => typeof m["mountPath"] === "string").map((m) => [String(m["mountPath"]), String(m["name"])])
+    ),
     addedEnv: [],
     addedMounts: []
   }
@@ -68,7 +71,18 @@ const sameInitContainer = (existing: JsonObject, planned: JsonObject): boolean =
 }
 
 /** plan turns a Pod and an ordered list of edits into the ops that apply them. */
-export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray<JsonPatchOp> => {
+export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray<JsonPatchOp> => planPatch(pod, edits).ops
+
+/**
+ * PatchPlan: the ops, and the mounts that could not be added because another volume already uses their path
+ * in some container. A conflict means a secret would silently be missing, so the Mutator refuses the Pod.
+ */
+export interface PatchPlan {
+  readonly ops: ReadonlyArray<JsonPatchOp>
+  readonly conflicts: ReadonlyArray<string>
+}
+
+export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPlan => {
   const metadata = asObject(asObject(pod)["metadata"])
   const spec = asObject(asObject(pod)["spec"])
   const annotations = isObject(metadata["annotations"]) ? metadata["annotations"] : undefined
@@ -106,6 +120,7 @@ export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray
   }
   // Phase 2: env vars and mounts everywhere.
   const everyContainer = [...initContainers, ...containers]
+  const conflicts: Array<string> = []
   for (const edit of edits) {
     if (edit._tag === "AddEnv") {
       for (const c of everyContainer) {
@@ -117,21 +132,29 @@ export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray
     } else if (edit._tag === "AddMount") {
       const mount = { ...edit.mount, name: volumeAlias.get(edit.mount.name) ?? edit.mount.name }
       for (const c of everyContainer) {
-        if (!c.mountNames.has(mount.name) && !c.mountPaths.has(mount.mountPath)) {
-          c.mountNames.add(mount.name)
-          c.mountPaths.add(mount.mountPath)
-          c.addedMounts.push(mount)
+        if (c.mountNames.has(mount.name)) continue
+        const owner = c.mountPaths.get(mount.mountPath)
+        if (owner !== undefined) {
+          conflicts.push(
+            `container ${JSON.stringify(c.original["name"])} already mounts volume ${JSON.stringify(owner)} at ` +
+              `${mount.mountPath}, where volume ${JSON.stringify(mount.name)} must go`
+          )
+          continue
         }
+        c.mountNames.add(mount.name)
+        c.mountPaths.set(mount.mountPath, mount.name)
+        c.addedMounts.push(mount)
       }
     }
   }
-  return [
+  const ops = [
     ...annotationOps(annotations, addedAnnotations),
     ...volumeOps(spec, volumes),
     ...containerOps("initContainers", initContainers.slice(0, existingInit)),
     ...newInitContainerOps(spec, initContainers.slice(existingInit)),
     ...containerOps("containers", containers)
   ]
+  return { ops, conflicts }
 }
 
 /**

@@ -237,3 +237,33 @@ describe("the shared fixture: a real flytepropeller task Pod", () => {
       assert.strictEqual(result.namespace, "flytesnacks-development")
     }))
 })
+
+describe("a mount that cannot be added is a denial, never a silently missing secret", () => {
+  const fileSecret = encodeSecret(secret({ group: "arn:aws:secretsmanager:us-east-2:12345:secret:db", key: "pw" }))
+  const podWithMount = (mountPath: string) =>
+    pod({
+      annotations: { "flyte.secrets/s0": fileSecret },
+      spec: {
+        containers: [{ name: "main", image: "busybox", volumeMounts: [{ name: "user-vol", mountPath }] }],
+        volumes: [{ name: "user-vol", emptyDir: {} }]
+      }
+    })
+
+  it.effect("the secrets folder is already taken by another volume: denied, naming container and volumes", () =>
+    Effect.gen(function*() {
+      const result = yield* reviewWith(review(podWithMount("/etc/flyte/secrets")), configDoc({ secretManagerType: "AWS" }))
+      const response = responseOf(result.review)
+      assert.strictEqual(response["allowed"], false)
+      assert.strictEqual(result.outcome, "denied")
+      assert.include(
+        String((response["status"] as Json)["message"]),
+        'container "main" already mounts volume "user-vol" at /etc/flyte/secrets, where volume "aws-secret-vol" must go'
+      )
+    }))
+
+  it.effect("another path: patched as usual", () =>
+    Effect.gen(function*() {
+      const result = yield* reviewWith(review(podWithMount("/data")), configDoc({ secretManagerType: "AWS" }))
+      assert.strictEqual(result.outcome, "patched")
+    }))
+})
