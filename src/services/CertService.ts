@@ -129,6 +129,8 @@ const make = (timing: RotationTiming) =>
             Effect.annotateLogs({ secret: `${namespace}/${secretName}`, error: error._tag })
           )
         ),
+        // a bug must not end rotation for good (certificates would then expire): log it, try again next time
+        Effect.catchDefect((defect) => Effect.logError("certificate Secret check crashed; retrying at the next check", defect)),
         Effect.andThen(Effect.sleep(timing.checkInterval)),
         Effect.forever
       )

@@ -14,7 +14,7 @@
  * (`disableCreateMutatingWebhookConfig` + `manageCaBundleOnly`, for GitOps) only patches caBundle of an existing
  * object; `off` (`disableCreateMutatingWebhookConfig` alone) touches nothing.
  */
-import { Clock, Context, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer } from "effect"
 import type { KubeError } from "../kube/KubeErrors.ts"
 import { KubeClient } from "../kube/KubeClient.ts"
 import { WebhookConfig, type WebhookSettings } from "../WebhookConfig.ts"
@@ -23,6 +23,9 @@ import { Readiness } from "./Readiness.ts"
 import { caBundlePatch, desiredConfiguration, differences } from "./registrar/WebhookManifest.ts"
 
 export type RegistrationMode = "full" | "caBundleOnly" | "off"
+
+/** RegistrationDefect: a bug met while registering, retried like any failure. */
+export class RegistrationDefect extends Data.TaggedError("RegistrationDefect")<{ readonly message: string }> {}
 
 export const registrationMode = (webhook: WebhookSettings): RegistrationMode =>
   !webhook.disableCreateMutatingWebhookConfig ? "full" : webhook.manageCaBundleOnly ? "caBundleOnly" : "off"
@@ -57,7 +60,9 @@ export const DefaultRegistrarTiming: RegistrarTiming = { bundlePoll: "5 seconds"
 export const Gate = "registration"
 
 /** describeFailure: what is missing, for the readiness reason and the warning. */
-export const describeFailure = (error: KubeError | { readonly _tag: "CaBundleError"; readonly message: string }): string => {
+export const describeFailure = (
+  error: KubeError | RegistrationDefect | { readonly _tag: "CaBundleError"; readonly message: string }
+): string => {
   switch (error._tag) {
     case "Forbidden":
       return `forbidden by RBAC: ${error.hint}`
@@ -160,6 +165,8 @@ const make = (timing: RegistrarTiming) =>
               ? Effect.succeed(undefined)
               : Effect.map(register(bundle), (outcome) => ({ bundle, outcome }))
           ),
+          // a bug must not end registration for good: it counts as a failed attempt
+          Effect.catchDefect((defect) => Effect.fail(new RegistrationDefect({ message: `unexpected error: ${String(defect)}` }))),
           Effect.result
         )
         if (attempt._tag === "Failure") {
