@@ -12,7 +12,7 @@
 import { Context, Data, Duration, Effect, Layer, Schedule } from "effect"
 import { type ApiFailure, classify, isTransient, type KubeError, type Target } from "./KubeErrors.ts"
 import { type FakeControl, makeFakeTransport } from "./FakeTransport.ts"
-import { type KubeTransport, toFailure, TransportFailure } from "./KubeTransport.ts"
+import { type KubeTransport, toFailure } from "./KubeTransport.ts"
 import type { JsonPatchOp, MutatingWebhookConfiguration, Secret } from "./KubeTypes.ts"
 import { loadDefaultConfig, makeLiveTransport } from "./LiveTransport.ts"
 
@@ -135,4 +135,3 @@ export class KubeClient extends Context.Service<KubeClient, KubeClientShape>()("
     )
 }
 
-export { TransportFailure }
