@@ -15,7 +15,10 @@ import { Command, Flag } from "effect/cli"
 import * as path from "node:path"
 import { Mutator } from "../admission/Mutator.ts"
 import { WebhookServer } from "../http/WebhookServer.ts"
+import { KubeClient } from "../kube/KubeClient.ts"
+import { background, sourcesLayer } from "../services/certs/CertLifecycle.ts"
 import { Readiness } from "../services/Readiness.ts"
+import { Registrar } from "../services/Registrar.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
 import { WebhookConfig, type WebhookConfigShape, type LogLevel as ConfigLogLevel } from "../WebhookConfig.ts"
 import { exitWith } from "./CliExit.ts"
@@ -48,12 +51,28 @@ const tracing = (endpoint: string | undefined) =>
     ? Layer.empty
     : Layer.unwrap(Effect.promise(() => import("../http/Tracing.ts")).pipe(Effect.map((t) => t.tracingLayer(endpoint))))
 
-/** serverLayer: everything `serve` runs, from settings. */
+/** serverLayer: the listener alone, certificates from `webhook.certDir` (standalone: no Kubernetes API). */
 export const serverLayer = (settings: WebhookConfigShape) =>
   WebhookServer.layer.pipe(
     Layer.provide([Mutator.layer, TlsMaterial.layerFiles, Readiness.layer, tracing(settings.webhook.otlpEndpoint)]),
     Layer.provide(Layer.succeed(WebhookConfig, settings))
   )
+
+/**
+ * clusterLayer: the listener plus what needs the API server: certificates per `webhook.certSource` (renewed
+ * through the Secret), the Registrar, and the shared readiness gates. `background` starts after listening.
+ */
+export const clusterLayer = (settings: WebhookConfigShape) => {
+  const config = Layer.succeed(WebhookConfig, settings)
+  const shared = Layer.mergeAll(Readiness.layer, KubeClient.layer).pipe(Layer.provideMerge(config))
+  const sources = sourcesLayer(settings).pipe(Layer.provideMerge(shared))
+  const registrar = Registrar.layer.pipe(Layer.provideMerge(sources))
+  return WebhookServer.layer.pipe(
+    Layer.provideMerge(registrar),
+    Layer.provide([Mutator.layer, tracing(settings.webhook.otlpEndpoint)]),
+    Layer.provide(config)
+  )
+}
 
 let shutdownCompleted = false
 
@@ -62,6 +81,9 @@ export const serveTeardown: Runtime.Teardown = (exit, onExit) =>
   shutdownCompleted && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
     ? onExit(0)
     : Runtime.defaultTeardown(exit, onExit)
+
+const describe = (e: unknown): string =>
+  typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
 
 const curlHint = (caFile: string, port: number) =>
   [
@@ -89,18 +111,31 @@ export const serve = Command.make("serve", { config: configFlag, embedded: embed
       )
       caFile = path.relative(process.cwd(), certs.caFile) || certs.caFile
     }
-    yield* Effect.gen(function*() {
+    const standalone = embedded || (yield* KubeClient.available) === false
+    if (standalone && !embedded) {
+      yield* Effect.logWarning(
+        "no Kubernetes credentials (KUBECONFIG, ~/.kube/config or a service account): serving certificates from " +
+          "webhook.certDir without registration or certificate renewal"
+      ).pipe(Effect.provide(loggingLayer(settings.webhook.logLevel)))
+    }
+    const listening = Effect.gen(function*() {
       const server = yield* WebhookServer
       if (caFile !== undefined) yield* Console.error(curlHint(caFile, server.port))
-      return yield* Effect.never
-    }).pipe(
-      Effect.provide(serverLayer(settings)),
+    })
+    yield* (standalone
+      ? listening.pipe(Effect.andThen(Effect.never), Effect.provide(serverLayer(settings)))
+      : listening.pipe(
+        Effect.andThen(background), // only once the TLS listener accepts (WebhookServer is built)
+        Effect.provide(clusterLayer(settings))
+      )).pipe(
       Effect.onInterrupt(() => Effect.sync(() => void (shutdownCompleted = true))),
       Effect.catchTags({
         ListenError: (e) => exitWith(1, `cannot listen on ${e.address}: ${e.reason}`),
         TlsError: (e) => exitWith(1, `serving certificate in ${settings.webhook.certDir}: ${e.reason}`),
-        ConfigError: (e) => exitWith(2, `config: ${e.message}`)
+        ConfigError: (e) => exitWith(2, `config: ${e.message}`),
+        KubeConfigError: (e) => exitWith(2, e.message)
       }),
+      Effect.catch((e) => exitWith(1, `cannot start: ${describe(e)}`)),
       Effect.provide(loggingLayer(settings.webhook.logLevel))
     )
   })).pipe(Command.withDescription("Serve the admission webhook over HTTPS, with probes and metrics on a plain-HTTP port"))

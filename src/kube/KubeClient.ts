@@ -107,6 +107,16 @@ export const makeKubeClient = (transport: KubeTransport, policy: CallPolicy = De
 }
 
 export class KubeClient extends Context.Service<KubeClient, KubeClientShape>()("flyte-pod-webhook/kube/KubeClient") {
+  /** available: whether Kubernetes credentials can be found (serve runs standalone without them). */
+  static readonly available: Effect.Effect<boolean> = Effect.sync(() => {
+    try {
+      loadDefaultConfig()
+      return true
+    } catch {
+      return false
+    }
+  })
+
   /** layer: the live client (KUBECONFIG, ~/.kube/config or in-cluster credentials). */
   static readonly layer = Layer.effect(
     KubeClient,
