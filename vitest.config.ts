@@ -18,6 +18,8 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          // Builds the control plane (Go) and starts etcd + kube-apiserver once for the whole run; SKIP_E2E=1 skips.
+          globalSetup: ["test/e2e/globalSetup.ts"],
           testTimeout: 120_000,
           hookTimeout: 900_000,
           fileParallelism: false
