@@ -74,16 +74,11 @@ export const one = (objects: ReadonlyArray<K8sObject>, kind: string, name: strin
   return found[0] as K8sObject
 }
 
-/** podTemplate: the pod template of a Deployment, Job or CronJob. */
-export const podTemplate = (workload: K8sObject): PodTemplate => {
-  if (workload.kind === "CronJob") {
-    return spec<{ jobTemplate: { spec: { template: PodTemplate } } }>(workload).jobTemplate.spec.template
-  }
-  return spec<{ template: PodTemplate }>(workload).template
-}
+/** podTemplate: the pod template of a Deployment or Job. */
+export const podTemplate = (workload: K8sObject): PodTemplate => spec<{ template: PodTemplate }>(workload).template
 
 export const workloads = (objects: ReadonlyArray<K8sObject>): ReadonlyArray<K8sObject> =>
-  objects.filter((o) => o.kind === "Deployment" || o.kind === "Job" || o.kind === "CronJob")
+  objects.filter((o) => o.kind === "Deployment" || o.kind === "Job")
 
 const isHook = (object: K8sObject) => object.metadata.annotations?.["helm.sh/hook"] !== undefined
 
@@ -209,7 +204,7 @@ export const checkService = (objects: ReadonlyArray<K8sObject>, config: WebhookC
   assert.strictEqual(resolved, 9443, "443 -> 9443")
   assert.strictEqual(resolved, w.listenPort)
   assert.isTrue(selects(s.selector, template.metadata?.labels ?? {}), "the Service selects the webhook's pods")
-  for (const job of [...byKind(objects, "Job"), ...byKind(objects, "CronJob")]) {
+  for (const job of byKind(objects, "Job")) {
     assert.isFalse(selects(s.selector, podTemplate(job).metadata?.labels ?? {}), `the Service must not select ${job.metadata.name}`)
   }
 }
@@ -232,7 +227,8 @@ export const checkPodDisruptionBudget = (
 const forbiddenVerbs = ["*", "list", "watch", "deletecollection", "escalate", "bind", "impersonate"]
 
 /** checkRbac: nothing wildcard, nothing listable, names wherever the verb allows them, Secrets only in a Role,
- * the one cluster-scoped grant on the webhook's own configuration, and the webhook itself without Secrets. */
+ * the one cluster-scoped grant on the webhook's own configuration, and the webhook's Secret access exactly
+ * get + update on its one Secret (it renews its own certificates; init-certs creates the Secret). */
 export const checkRbac = (
   objects: ReadonlyArray<K8sObject>,
   config: WebhookConfigShape,
@@ -266,10 +262,15 @@ export const checkRbac = (
   const webhookRole = one(objects, "ClusterRole", w.serviceName)
   const verbs = (webhookRole["rules"] as ReadonlyArray<Rule>).flatMap((r) => r.verbs)
   assert.sameMembers(verbs, mode === "full" ? ["get", "create", "patch"] : ["get", "patch"], "the webhook's ClusterRole")
+  const secretRole = one(objects, "Role", w.serviceName)
+  assert.deepStrictEqual(secretRole["rules"], [
+    { apiGroups: [""], resources: ["secrets"], resourceNames: [w.secretName], verbs: ["get", "update"] }
+  ], "the webhook's Role: get + update on its one Secret, no create (files mode: init-certs creates it)")
 
   const roles = new Set([...byKind(objects, "Role"), ...byKind(objects, "ClusterRole")].map((r) => `${r.kind}/${r.metadata.name}`))
   const accounts = new Set(byKind(objects, "ServiceAccount").map((a) => a.metadata.name))
   const webhookAccount = podTemplate(one(objects, "Deployment", w.serviceName)).spec.serviceAccountName
+  const webhookGrants: Array<string> = []
   for (const binding of [...byKind(objects, "RoleBinding"), ...byKind(objects, "ClusterRoleBinding")]) {
     const roleRef = binding["roleRef"] as { kind: string; name: string }
     const subjects = binding["subjects"] as ReadonlyArray<{ kind: string; name: string }>
@@ -277,37 +278,37 @@ export const checkRbac = (
     for (const subject of subjects) {
       assert.strictEqual(subject.kind, "ServiceAccount")
       assert.isTrue(accounts.has(subject.name), `${binding.metadata.name} binds an existing ServiceAccount`)
-      if (subject.name === webhookAccount) {
-        assert.deepStrictEqual(roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: w.serviceName } as typeof roleRef, "the webhook holds only its ClusterRole")
-      }
+      if (subject.name === webhookAccount) webhookGrants.push(`${binding.kind}->${roleRef.kind}/${roleRef.name}`)
     }
   }
+  assert.sameMembers(webhookGrants, [
+    `ClusterRoleBinding->ClusterRole/${w.serviceName}`,
+    `RoleBinding->Role/${w.serviceName}`
+  ], "the webhook holds only its ClusterRole and its Secret Role")
   for (const workload of workloads(objects)) {
     assert.isTrue(accounts.has(podTemplate(workload).spec.serviceAccountName ?? ""), `${workload.metadata.name}'s ServiceAccount exists`)
   }
 }
 
-/** checkInitCerts: the seed's Job and the renewal CronJob run init-certs under an account that may write the Secret. */
+/** checkInitCerts: the seed's Job runs init-certs under an account that may create and renew the Secret; no
+ * CronJob renews it (the webhook renews its own certificates). */
 export const checkInitCerts = (objects: ReadonlyArray<K8sObject>, config: WebhookConfigShape): void => {
   const job = one(objects, "Job", "flyte-pod-webhook-secrets")
   const js = spec<{ backoffLimit?: number; ttlSecondsAfterFinished?: number }>(job)
   assert.isNumber(js.backoffLimit)
   assert.isNumber(js.ttlSecondsAfterFinished)
-  const cron = one(objects, "CronJob", "flyte-pod-webhook-secrets-renew")
-  assert.strictEqual(spec<{ concurrencyPolicy?: string }>(cron).concurrencyPolicy, "Forbid")
-  for (const workload of [job, cron]) {
-    const pod = podTemplate(workload).spec
-    assert.strictEqual(pod.containers.length, 1)
-    assert.deepStrictEqual(pod.containers[0]?.args, ["init-certs", "--config", "/etc/flyte/config/config.yaml"])
-    const account = pod.serviceAccountName
-    const binding = byKind(objects, "RoleBinding").find((b) =>
-      (b["subjects"] as ReadonlyArray<{ name: string }>).some((s) => s.name === account))
-    assert.isDefined(binding, `${workload.metadata.name}: its account is bound`)
-    const role = one(objects, "Role", (binding?.["roleRef"] as { name: string }).name)
-    const verbs = (role["rules"] as ReadonlyArray<Rule>).flatMap((r) => r.verbs)
-    assert.sameMembers(verbs, ["get", "update", "create"], `${workload.metadata.name} may create and renew ${config.webhook.secretName}`)
-    assert.strictEqual(isHook(workload), isHook(role), `${workload.metadata.name} and its Role live equally long`)
-  }
+  assert.lengthOf(byKind(objects, "CronJob"), 0, "no renewal CronJob: the webhook renews its own certificates")
+  const pod = podTemplate(job).spec
+  assert.strictEqual(pod.containers.length, 1)
+  assert.deepStrictEqual(pod.containers[0]?.args, ["init-certs", "--config", "/etc/flyte/config/config.yaml"])
+  const account = pod.serviceAccountName
+  const binding = byKind(objects, "RoleBinding").find((b) =>
+    (b["subjects"] as ReadonlyArray<{ name: string }>).some((s) => s.name === account))
+  assert.isDefined(binding, "init-certs' account is bound")
+  const role = one(objects, "Role", (binding?.["roleRef"] as { name: string }).name)
+  const verbs = (role["rules"] as ReadonlyArray<Rule>).flatMap((r) => r.verbs)
+  assert.sameMembers(verbs, ["get", "update", "create"], `init-certs may create and renew ${config.webhook.secretName}`)
+  assert.strictEqual(isHook(job), isHook(role), "init-certs' Job and its Role live equally long")
 }
 
 /** The registration of spec section 5, for the Service in `namespace`. */

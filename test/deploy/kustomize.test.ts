@@ -90,7 +90,7 @@ describe("deploy/base", () => {
   })
 
   it("hardens every pod and never labels anything for injection", () => {
-    assert.strictEqual(checkHardening(baseObjects), 3)
+    assert.strictEqual(checkHardening(baseObjects), 2)
     checkNoSelfInjection(baseObjects)
   })
 
@@ -105,7 +105,7 @@ describe("deploy/base", () => {
     checkPodDisruptionBudget(baseObjects, baseConfig, { maxUnavailable: 1 })
   })
 
-  it("grants the narrowest RBAC and runs init-certs (Job and renewal) under it", () => {
+  it("grants the narrowest RBAC (the webhook: its Secret by name, get + update) and runs init-certs under its own", () => {
     checkRbac(baseObjects, baseConfig, "full")
     checkInitCerts(baseObjects, baseConfig)
   })
