@@ -179,6 +179,7 @@ describe.skipIf(helm === undefined)("helm template", () => {
     assert.include(helmTemplateError(["--set", "podLabels.inject-flyte-secrets=true"]), "podLabels")
     assert.include(helmTemplateError(["--set", "timeoutSeconds=31"]), "timeoutSeconds")
     assert.include(helmTemplateError(["--set", "failurePolicy=Sometimes"]), "failurePolicy")
+    assert.include(helmTemplateError(["--set", "initCerts.renewSchedule=@daily"]), "renewSchedule", "no renewal CronJob to schedule")
   })
 })
 

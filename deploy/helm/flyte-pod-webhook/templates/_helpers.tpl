@@ -107,7 +107,7 @@ data:
     {{- include "fpw.config" .root | nindent 4 }}
 {{- end -}}
 
-{{/* init-certs' Role and RoleBinding (secrets: get/update by name, create). With a hook, as hook objects. */}}
+{{/* init-certs' Role and RoleBinding (secrets: get/update by name, create), as hook objects of `hook`. */}}
 {{- define "fpw.initCertsRbac" -}}
 {{- $root := .root -}}
 apiVersion: rbac.authorization.k8s.io/v1
@@ -118,12 +118,10 @@ metadata:
   labels:
     {{- include "fpw.labels" $root | nindent 4 }}
     app.kubernetes.io/component: init-certs
-  {{- if .hook }}
   annotations:
     helm.sh/hook: {{ .hook }}
     helm.sh/hook-weight: "-10"
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
-  {{- end }}
 rules:
   - apiGroups: [""]
     resources: ["secrets"]
@@ -141,12 +139,10 @@ metadata:
   labels:
     {{- include "fpw.labels" $root | nindent 4 }}
     app.kubernetes.io/component: init-certs
-  {{- if .hook }}
   annotations:
     helm.sh/hook: {{ .hook }}
     helm.sh/hook-weight: "-9"
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
-  {{- end }}
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: Role
@@ -157,7 +153,7 @@ subjects:
     namespace: {{ $root.Release.Namespace }}
 {{- end -}}
 
-{{/* The init-certs pod spec, shared by the hook Job and the renewal CronJob. Args: root, serviceAccount, configMap. */}}
+{{/* The init-certs hook Job's pod spec. Args: root, serviceAccount, configMap. */}}
 {{- define "fpw.initCertsPodSpec" -}}
 {{- $root := .root -}}
 serviceAccountName: {{ .serviceAccount }}
