@@ -65,6 +65,16 @@ const signWith = (cert: forge.pki.Certificate, signerPrivatePem: string): string
   return forge.pki.certificateToPem(cert)
 }
 
+/**
+ * subjectName: a name with one commonName encoded as UTF8String (RFC 5280 4.1.2.4: UTF8String for new
+ * certificates). forge's default is PrintableString, which cannot hold the CA's `@` (`<service>-ca@<time>`):
+ * Go's crypto/x509, and so the API server loading the caBundle, rejects such a certificate with
+ * "x509: invalid RDNSequence: invalid attribute value: invalid PrintableString" (found by the e2e suite).
+ */
+const subjectName = (commonName: string): Array<forge.pki.CertificateField> => [
+  { name: "commonName", value: commonName, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }
+]
+
 const baseCertificate = (publicPem: string, notBefore: Date, notAfter: Date): forge.pki.Certificate => {
   const cert = forge.pki.createCertificate()
   cert.publicKey = forge.pki.publicKeyFromPem(publicPem)
@@ -86,7 +96,7 @@ export const issueCa = (request: CaRequest): Effect.Effect<string, IssueError> =
   Effect.try({
     try: () => {
       const cert = baseCertificate(request.key.publicPem, request.notBefore, request.notAfter)
-      const name = [{ name: "commonName", value: request.commonName }]
+      const name = subjectName(request.commonName)
       cert.setSubject(name)
       cert.setIssuer(name)
       cert.setExtensions([
@@ -125,7 +135,7 @@ export const issueServing = (request: ServingRequest): Effect.Effect<string, Iss
     try: () => {
       const ca = forge.pki.certificateFromPem(request.caCertPem)
       const cert = baseCertificate(request.key.publicPem, request.notBefore, request.notAfter)
-      cert.setSubject([{ name: "commonName", value: request.commonName }])
+      cert.setSubject(subjectName(request.commonName))
       cert.setIssuer(ca.subject.attributes)
       cert.setExtensions([
         { name: "basicConstraints", cA: false },
