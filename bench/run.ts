@@ -7,7 +7,10 @@
  * 2. fixed rate at half of our max rate against both (bench/fixedRate.ts, open loop): p50, p99;
  * 3. max throughput with a 1 MiB Pod;
  * then peak RSS (VmHWM) of each server and the ratios against the targets of issue 3.
- * Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (25).
+ * Each measurement runs BENCH_ROUNDS times, the servers interleaved, and the median is reported, so that a
+ * burst of other work on the machine skews one round rather than one server.
+ * Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (25), BENCH_ROUNDS (3), BENCH_NODE_FLAGS (extra node
+ * flags for the webhook, e.g. `--max-semi-space-size=4`).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -19,6 +22,8 @@ import { issueServing, makeCa } from "../src/cli/EmbeddedCerts.ts"
 const root = path.resolve(import.meta.dirname, "..")
 const seconds = Number(process.env["BENCH_SECONDS"] ?? 10)
 const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 25)
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3)
+const nodeFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f.length > 0)
 const cpus = os.cpus().length
 
 const ensureWrk = () => {
@@ -34,7 +39,7 @@ const pin = (core: number, command: string, args: ReadonlyArray<string>): [strin
   cpus >= 2 ? ["taskset", ["-c", String(core), command, ...args]] : [command, [...args]]
 
 const waitForPort = async (port: number) => {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1", () => (socket.destroy(), resolve(true)))
       socket.on("error", () => resolve(false))
@@ -49,7 +54,8 @@ const startServer = async (name: string, args: ReadonlyArray<string>, port: numb
   const [command, argv] = pin(0, process.execPath, args)
   const child = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "inherit"] })
   child.on("exit", (code, signal) => {
-    if (code !== 0 && signal === null) console.error(`${name} exited with ${code}`)
+    // The constant server has the default runner teardown (130 on a signal); the webhook itself must exit 0.
+    if (code !== 0 && signal === null && !(name === "constant" && code === 130)) console.error(`${name} exited with ${code}`)
   })
   await waitForPort(port)
   return child
@@ -68,16 +74,12 @@ const toMs = (text: string): number => {
   return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n
 }
 
-interface Throughput {
-  readonly rps: number
-  readonly p50: number
-  readonly p99: number
-  readonly errors: number
-}
+type Throughput = { rps: number; p50: number; p99: number; errors: number }
+type Latency = { p50: number; p99: number; errors: number }
 
 const wrk = (url: string, bodyFile: string, duration: number): Throughput => {
   const [command, argv] = pin(1, "wrk", [
-    "-t1", `-c${connections}`, `-d${duration}s`, "--latency", "-s", path.join(root, "bench/post.lua"), url
+    "-t1", `-c${connections}`, `-d${duration}s`, "--timeout", "10s", "--latency", "-s", path.join(root, "bench/post.lua"), url
   ])
   const run = spawnSync(command, argv, { env: { ...process.env, BENCH_BODY: bodyFile }, encoding: "utf8" })
   if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr}`)
@@ -92,13 +94,33 @@ const wrk = (url: string, bodyFile: string, duration: number): Throughput => {
   }
 }
 
-const fixedRate = (url: string, bodyFile: string, rate: number) => {
+const fixedRate = (url: string, bodyFile: string, rate: number): Latency => {
   const [command, argv] = pin(1, process.execPath, [
     path.join(root, "bench/fixedRate.ts"), url, bodyFile, String(rate), String(seconds), String(connections)
   ])
   const run = spawnSync(command, argv, { encoding: "utf8" })
   if (run.status !== 0) throw new Error(`fixedRate failed: ${run.stderr}`)
-  return JSON.parse(run.stdout.trim().split("\n").pop()!) as { p50: number; p99: number; errors: number; ok: number }
+  const r = JSON.parse(run.stdout.trim().split("\n").pop()!)
+  return { p50: r.p50 as number, p99: r.p99 as number, errors: r.errors as number }
+}
+
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/** medianOf runs `run` for each target, interleaved, `rounds` times; the median of each figure per target. */
+const medianOf = <T extends Record<string, number>>(targets: ReadonlyArray<() => T>): Array<T> => {
+  const results: Array<Array<T>> = targets.map(() => [])
+  for (let r = 0; r < rounds; r++) targets.forEach((run, i) => results[i]!.push(run()))
+  return results.map((rs) => {
+    const out: Record<string, number> = {}
+    for (const key of Object.keys(rs[0]!)) out[key] = median(rs.map((x) => x[key]!))
+    if ("errors" in rs[0]!) out["errors"] = rs.reduce((a, x) => a + x["errors"]!, 0)
+    return out as T
+  })
+}
+
+const scrape = async (port: number, name: string): Promise<number> => {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text())
+  return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN)
 }
 
 /** onePodReview: the Flyte task Pod grown to about 1 MiB with env entries (a large but valid Pod). */
@@ -143,8 +165,9 @@ const main = async () => {
   writeConfig("config.yaml", ours)
   writeConfig("constant.yaml", constant)
 
-  console.log(`machine: ${cpus} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, ${seconds}s per run, ${connections} connections`)
-  const webhook = await startServer("webhook", ["src/main.ts", "serve", "--config", path.join(work, "config.yaml")], ours.port)
+  console.log(`machine: ${cpus} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+  console.log(`runs: ${seconds}s each, ${connections} connections, median of ${rounds} interleaved rounds${nodeFlags.length > 0 ? `, webhook node flags: ${nodeFlags.join(" ")}` : ""}`)
+  const webhook = await startServer("webhook", [...nodeFlags, "src/main.ts", "serve", "--config", path.join(work, "config.yaml")], ours.port)
   const ceiling = await startServer("ceiling", ["bench/ceiling.ts", String(ceilingPort), certDir], ceilingPort)
   const httpOnly = await startServer("constant", ["bench/constantWebhook.ts", path.join(work, "constant.yaml")], constant.port)
   const constantUrl = `https://127.0.0.1:${constant.port}/mutate`
@@ -155,16 +178,23 @@ const main = async () => {
     wrk(ourUrl, smallBody, 3)
     wrk(ceilingUrl, smallBody, 3)
     wrk(constantUrl, smallBody, 3)
-    const tOurs = wrk(ourUrl, smallBody, seconds)
-    const tCeil = wrk(ceilingUrl, smallBody, seconds)
-    const tConst = wrk(constantUrl, smallBody, seconds)
+    const [tOurs, tCeil, tConst] = medianOf<Throughput>([
+      () => wrk(ourUrl, smallBody, seconds),
+      () => wrk(ceilingUrl, smallBody, seconds),
+      () => wrk(constantUrl, smallBody, seconds)
+    ]) as [Throughput, Throughput, Throughput]
     const rssSmall = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
     const rssConst = peakRssMiB(httpOnly.pid!)
     const rate = Math.max(1, Math.round(tOurs.rps / 2))
-    const fOurs = fixedRate(ourUrl, smallBody, rate)
-    const fCeil = fixedRate(ceilingUrl, smallBody, rate)
-    const bOurs = wrk(ourUrl, bigBody, seconds)
-    const bCeil = wrk(ceilingUrl, bigBody, seconds)
+    const [fOurs, fCeil] = medianOf<Latency>([
+      () => fixedRate(ourUrl, smallBody, rate),
+      () => fixedRate(ceilingUrl, smallBody, rate)
+    ]) as [Latency, Latency]
+    const [bOurs, bCeil] = medianOf<Throughput>([() => wrk(ourUrl, bigBody, seconds), () => wrk(ceilingUrl, bigBody, seconds)]) as [
+      Throughput,
+      Throughput
+    ]
+    const peakInFlight = await scrape(ours.probe, "flyte_pod_webhook_requests_in_flight_peak")
     const rss = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
 
     const row = (label: string, o: string | number, c: string | number, ratio: string) =>
@@ -185,6 +215,7 @@ const main = async () => {
     row("  Flyte task Pod: req/s", tConst.rps, tCeil.rps, ratio(tConst.rps, tCeil.rps))
     row("  p50 / p99 latency (ms)", `${tConst.p50} / ${tConst.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tConst.p99, tCeil.p99))
     row("  peak RSS (MiB)", rssConst, rssSmall.ceiling, ratio(rssConst, rssSmall.ceiling))
+    console.log(`most requests in work at once in the webhook: ${peakInFlight} (maxInFlight 64)`)
     const errors = tOurs.errors + bOurs.errors + fOurs.errors + tCeil.errors + bCeil.errors + fCeil.errors
     row("errors (non-2xx, socket)", tOurs.errors + bOurs.errors + fOurs.errors, tCeil.errors + bCeil.errors + fCeil.errors, "")
 

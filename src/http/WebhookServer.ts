@@ -12,7 +12,7 @@
  * The Mutator runs on the context captured when the layer was built (`Effect.runForkWith`): no per-request
  * runtime, router, logger or span unless tracing is configured.
  */
-import { Context, Duration, Effect, Layer, LogLevel, Stream } from "effect"
+import { Context, Duration, Effect, Layer, LogLevel, References, Stream } from "effect"
 import { Mutator } from "../admission/Mutator.ts"
 import { Readiness } from "../services/Readiness.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
@@ -39,7 +39,10 @@ const make = Effect.gen(function*() {
   const tls = yield* TlsMaterial
   const readiness = yield* Readiness
   const context = yield* Effect.context<never>()
-  const fork = Effect.runForkWith(context)
+  // Without an OTLP endpoint no span is ever created on the request path, whatever the engine asks for.
+  const fork = Effect.runForkWith(
+    webhook.otlpEndpoint === undefined ? Context.add(context, References.TracerEnabled, false) : context
+  )
   const checkReadiness = () => Effect.runSyncWith(context)(readiness.check)
 
   yield* readiness.set("listener", false, "HTTPS listener not started")
