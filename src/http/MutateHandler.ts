@@ -39,6 +39,15 @@ const isJsonContentType = (value: string | undefined): boolean => {
   return media === "application/json"
 }
 
+/**
+ * jsonErrorMessage keeps only the position from V8's parse error: its message quotes a piece of the body,
+ * and a body (a Pod spec, maybe with secret values) must never reach a log line.
+ */
+const jsonErrorMessage = (cause: unknown): string => {
+  const position = /at position (\d+)/.exec(cause instanceof Error ? cause.message : "")?.[1]
+  return position === undefined ? "request body is not valid JSON" : `request body is not valid JSON (at byte ${position})`
+}
+
 const TOO_LARGE = `request body is larger than ${MAX_BODY_BYTES} bytes (7 MiB, the API server's own ceiling)`
 
 /** makeMutateHandler builds the handler; `query` is the raw query string (without `?`). */
@@ -120,7 +129,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
       parsed = JSON.parse(body.toString("utf8"))
     } catch (cause) {
       release?.()
-      return refuse("invalid", 400, "BadRequest", `request body is not valid JSON: ${(cause as Error).message}`)
+      return refuse("invalid", 400, "BadRequest", jsonErrorMessage(cause))
     }
     who = identify(parsed)
     try {
