@@ -144,6 +144,7 @@ const main = async () => {
   const pair = issueServing(ca, { dns: ["localhost"], ips: ["127.0.0.1"] })
   fs.writeFileSync(path.join(certDir, "tls.crt"), pair.certPem)
   fs.writeFileSync(path.join(certDir, "tls.key"), pair.keyPem)
+  fs.writeFileSync(path.join(certDir, "ca.crt"), ca.certPem)
   const smallBody = path.join(root, "bench/flyte-task-pod-review.json")
   const bigBody = path.join(work, "review-1mib.json")
   fs.writeFileSync(bigBody, onePodReview(fs.readFileSync(smallBody, "utf8")))
@@ -167,7 +168,7 @@ const main = async () => {
 
   console.log(`machine: ${cpus} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`)
   console.log(`runs: ${seconds}s each, ${connections} connections, median of ${rounds} interleaved rounds${nodeFlags.length > 0 ? `, webhook node flags: ${nodeFlags.join(" ")}` : ""}`)
-  const webhook = await startServer("webhook", [...nodeFlags, "src/main.ts", "serve", "--config", path.join(work, "config.yaml")], ours.port)
+  const webhook = await startServer("webhook", [...nodeFlags, "src/main.ts", "serve", "--embedded", "--config", path.join(work, "config.yaml")], ours.port)
   const ceiling = await startServer("ceiling", ["bench/ceiling.ts", String(ceilingPort), certDir], ceilingPort)
   const httpOnly = await startServer("constant", ["bench/constantWebhook.ts", path.join(work, "constant.yaml")], constant.port)
   const constantUrl = `https://127.0.0.1:${constant.port}/mutate`

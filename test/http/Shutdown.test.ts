@@ -1,5 +1,6 @@
 /**
- * SIGTERM during requests, on the real `serve` process (node src/main.ts; the signal goes to node's own pid):
+ * SIGTERM during requests, on the real `serve` process (node src/main.ts; the signal goes to node's own pid;
+ * `--embedded` so that no Kubernetes credentials on the machine can turn on registration):
  * readiness drops at once, requests in flight (one still sending its body) complete, exit code 0.
  */
 import { spawn } from "node:child_process"
@@ -58,6 +59,7 @@ describe("graceful shutdown of serve", () => {
     fs.mkdirSync(path.join(work, "certs"))
     fs.writeFileSync(path.join(work, "certs/tls.crt"), serving.certPem)
     fs.writeFileSync(path.join(work, "certs/tls.key"), serving.keyPem)
+    fs.writeFileSync(path.join(work, "certs/ca.crt"), ca.certPem)
     fs.writeFileSync(path.join(work, "config.yaml"), [
       "webhook:",
       `  certDir: ${path.join(work, "certs")}`,
@@ -70,7 +72,7 @@ describe("graceful shutdown of serve", () => {
       `  secrets-prefix: ${path.join(work, "none")}`,
       ""
     ].join("\n"))
-    const child = spawn(process.execPath, ["src/main.ts", "serve", "--config", path.join(work, "config.yaml")], {
+    const child = spawn(process.execPath, ["src/main.ts", "serve", "--embedded", "--config", path.join(work, "config.yaml")], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"]
     })

@@ -85,12 +85,12 @@ export const startServer = async (options: {
   readonly review?: MutatorShape["review"]
   readonly tls?: Layer.Layer<TlsMaterial, unknown, any>
   /** Extra layers in the server's context (a tracer, ...). */
-  readonly extra?: Layer.Layer<any, unknown, any>
+  readonly extra?: Layer.Layer<never> | Layer.Layer<any, any, any>
 }) => {
   const mutator = options.mutator ?? Mutator.layerTest(options.review ?? (() => Effect.die("no review in test")))
   const layer = WebhookServer.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(mutator, options.tls ?? TlsMaterial.layerTest(servingPair), Readiness.layer)),
-    Layer.provideMerge(options.extra ?? Layer.empty),
+    Layer.provideMerge((options.extra ?? Layer.empty) as Layer.Layer<never>),
     Layer.provide(WebhookConfig.layerTest(options.config ?? baseConfig())),
     Layer.provide(Layer.succeed(References.MinimumLogLevel, "None"))
   ) as Layer.Layer<WebhookServer, unknown, never>
