@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { beforeEach, describe, inject } from "vitest"
+import { beforeAll, beforeEach, describe, inject } from "vitest"
 import { Api } from "./Api.ts"
 import "./Context.ts"
 import type { ControlPlaneInfo } from "./ControlPlane.ts"
@@ -35,13 +35,26 @@ export const adminApi = (): Api => {
   return new Api(ctx.server, ctx.caFile, ctx.admin)
 }
 
-/** showLogsOnFailure: when a test of this file fails, print the tails of these logs and keep the run folder. */
+/** reportFailure: print the tails of the control plane's and these logs, and keep the run's folder. */
+export const reportFailure = (logs: ReadonlyArray<string>): void => {
+  if (e2e.skip) return
+  fs.writeFileSync(path.join(e2e.dir, "FAILED"), "a test failed\n")
+  console.error([...e2e.logs, ...logs].map((file) => `--- last lines of ${file}\n${tail(file, 30)}`).join("\n"))
+}
+
+/** showLogsOnFailure: when a test of this file fails, reportFailure with these logs. */
 export const showLogsOnFailure = (logs: () => ReadonlyArray<string>) =>
   beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => {
-      if (e2e.skip) return
-      fs.writeFileSync(path.join(e2e.dir, "FAILED"), "a test failed\n")
-      const files = [...e2e.logs, ...logs()]
-      console.error(files.map((file) => `--- last lines of ${file}\n${tail(file, 30)}`).join("\n"))
-    })
+    onTestFailed(() => reportFailure(logs()))
+  })
+
+/** beforeAllE2e: a beforeAll whose failure also reports the logs (vitest runs no test, so no onTestFailed). */
+export const beforeAllE2e = (setup: () => Promise<void>, logs: () => ReadonlyArray<string>) =>
+  beforeAll(async () => {
+    try {
+      await setup()
+    } catch (error) {
+      reportFailure(logs())
+      throw error
+    }
   })
