@@ -36,7 +36,7 @@ describeE2e("scenario 5: failurePolicy with the webhook stopped", () => {
     ;[fail, ignore] = await Promise.all([start("fail", "Fail"), start("ignore", "Ignore")])
   }, logs)
   afterAll(async () => {
-    await Promise.all([fail?.stop(), ignore?.stop()])
+    await Promise.all([fail?.stopAndUnregister(), ignore?.stopAndUnregister()])
     api?.close()
   })
 

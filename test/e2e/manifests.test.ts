@@ -24,6 +24,9 @@ describeE2e("scenario 10: every manifest in deploy/ applies with a server-side d
   beforeAll(async () => {
     api = adminApi()
     const dir = fileDir("manifests")
+    // The GitOps variants own the webhook's registration: a live one (another file's leftover) would conflict.
+    const leftover = await api.request("GET", "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/flyte-pod-webhook")
+    assert.strictEqual(leftover.status, 404, "another test file left the flyte-pod-webhook registration behind")
     namespace = uniqueName("deploy")
     await api.createNamespace(namespace)
     out = path.join(dir, "rendered")

@@ -86,7 +86,7 @@ describeE2e("Pods through the real API server", () => {
     all = { k8s: k8s!, aws: aws!, gcp: gcp!, vault: vault!, azure: azure! }
   }, logs)
   afterAll(async () => {
-    await Promise.all(started.map((d) => d.stop()))
+    await Promise.all(started.map((d) => d.stopAndUnregister()))
     api?.close()
   })
 

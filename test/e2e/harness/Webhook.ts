@@ -250,16 +250,43 @@ export class Deployment {
     await Promise.all(this.replicas.filter((r) => r !== undefined).map((r) => r.process.stop(20_000)))
     await this.proxy.close()
   }
+
+  /**
+   * stopAndUnregister: stop, then remove the registration with `flyte-pod-webhook unregister` (as an admin: the
+   * webhook's own grant has no delete), so no configuration outlives its test file.
+   */
+  async stopAndUnregister(): Promise<void> {
+    await this.stop()
+    await unregister(this.options.ctx, this.options.dir, this.serviceName)
+  }
 }
 
-/** prepareCerts runs `init-certs` as the init-certs Job's identity, writing the files into `certDir`. */
-export const prepareCerts = async (ctx: ControlPlaneInfo, dir: string, certDir: string): Promise<string> => {
-  const config = path.join(dir, "init-certs.yaml")
-  fs.writeFileSync(config, YAML.stringify({ webhook: { certDir, localCert: true, extraSANs: ["127.0.0.1"] } }))
+export interface CertOptions {
+  /** Identity init-certs runs as. Default: the init-certs ServiceAccount of the install namespace. */
+  readonly identity?: Identity
+  /** POD_NAMESPACE (where the Secret lives). Default: the install namespace. */
+  readonly namespace?: string
+  /** webhook.extraSANs. Default ["127.0.0.1"] (URL mode calls https://127.0.0.1:<port>). */
+  readonly extraSANs?: ReadonlyArray<string>
+}
+
+/** prepareCerts runs `init-certs` (as the init-certs Job does) with webhook.localCert, writing into `certDir`. */
+export const prepareCerts = async (ctx: ControlPlaneInfo, dir: string, certDir: string, options: CertOptions = {}): Promise<string> => {
+  const config = path.join(dir, `init-certs-${path.basename(certDir)}.yaml`)
+  fs.writeFileSync(config, YAML.stringify({ webhook: { certDir, localCert: true, extraSANs: options.extraSANs ?? ["127.0.0.1"] } }))
   const ran = await cli(["init-certs", "--config", config], {
-    KUBECONFIG: ctx.initCerts.kubeconfig,
-    POD_NAMESPACE: InstallNamespace
+    KUBECONFIG: (options.identity ?? ctx.initCerts).kubeconfig,
+    POD_NAMESPACE: options.namespace ?? InstallNamespace
   })
   if (ran.code !== 0) throw new Error(describeRun("init-certs", ran))
   return ran.stdout
+}
+
+/** unregister runs `flyte-pod-webhook unregister` for `serviceName` as an admin; throws when it fails. */
+export const unregister = async (ctx: ControlPlaneInfo, dir: string, serviceName: string) => {
+  const config = path.join(dir, `unregister-${serviceName}.yaml`)
+  fs.writeFileSync(config, YAML.stringify({ webhook: { serviceName } }))
+  const ran = await cli(["unregister", "--config", config], { KUBECONFIG: ctx.admin.kubeconfig, POD_NAMESPACE: InstallNamespace })
+  if (ran.code !== 0) throw new Error(describeRun(`unregister ${serviceName}`, ran))
+  return ran
 }
