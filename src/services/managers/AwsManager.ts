@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { secretFilePath } from "../../domain/FlyteNames.ts"
 import { addEnv } from "../../domain/PodEdit.ts"
 import { pullerEdits } from "./PullerEdits.ts"
-import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
+import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
 
 export const AwsVolume = "aws-secret-vol"
 
@@ -15,12 +15,9 @@ const trimLeft = (s: string, c: string) => s.replace(new RegExp(`^[${c}]+`), "")
 
 export const AwsManager: ManagerDefinition = {
   type: "AWS",
-  make: (settings) => ({
+  make: (settings) => fileOnly({
     type: "AWS",
     inject: (secret) => {
-      if (secret.mountRequirement === "ENV_VAR") {
-        return Effect.fail(reject("AWS", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
-      }
       if (secret.group === "" || secret.key === "") {
         return Effect.fail(reject("AWS", "needs both group (the secret ARN) and key"))
       }

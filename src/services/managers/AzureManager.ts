@@ -5,18 +5,15 @@
 import { Effect } from "effect"
 import { SecretsDir } from "../../domain/FlyteNames.ts"
 import { pullerEdits, shellSafe } from "./PullerEdits.ts"
-import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
+import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
 
 export const AzureVolume = "azure-secret-vol"
 
 export const AzureManager: ManagerDefinition = {
   type: "Azure",
-  make: (settings) => ({
+  make: (settings) => fileOnly({
     type: "Azure",
     inject: (secret) => {
-      if (secret.mountRequirement === "ENV_VAR") {
-        return Effect.fail(reject("Azure", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
-      }
       // Flyte 2 trims trailing slashes off the URI before taking its last segment and appending the version.
       const uri = secret.group.replace(/\/+$/, "")
       if (uri === "") return Effect.fail(reject("Azure", "needs group (the Key Vault secret URI)"))

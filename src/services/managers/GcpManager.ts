@@ -5,18 +5,15 @@
 import { Effect } from "effect"
 import { SecretsDir } from "../../domain/FlyteNames.ts"
 import { pullerEdits, shellSafe } from "./PullerEdits.ts"
-import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
+import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
 
 export const GcpVolume = "gcp-secret-vol"
 
 export const GcpManager: ManagerDefinition = {
   type: "GCP",
-  make: (settings) => ({
+  make: (settings) => fileOnly({
     type: "GCP",
     inject: (secret) => {
-      if (secret.mountRequirement === "ENV_VAR") {
-        return Effect.fail(reject("GCP", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
-      }
       if (secret.group === "" || secret.groupVersion === "") {
         return Effect.fail(reject("GCP", "needs both group (the secret) and group_version (its version)"))
       }

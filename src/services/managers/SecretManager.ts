@@ -6,7 +6,7 @@
  * message). Managers are pure apart from the Global provider, which reads the webhook's own env and files.
  * Adding a backend is one file exporting a ManagerDefinition plus its entry in `managers/registry.ts`.
  */
-import { Data, type Effect } from "effect"
+import { Data, Effect } from "effect"
 import type { PodEdit } from "../../domain/PodEdit.ts"
 import type { SecretRequest } from "../../domain/SecretRequest.ts"
 import type { WebhookSettings } from "../../WebhookConfig.ts"
@@ -39,3 +39,12 @@ export interface ManagerDefinition {
 
 /** reject is the failure constructor managers use. */
 export const reject = (manager: string, reason: string) => new ManagerRejected({ manager, reason })
+
+/** fileOnly: for managers that can only mount files (pullers, Vault): ENV_VAR is refused, with one reason everywhere. */
+export const fileOnly = (manager: SecretManager): SecretManager => ({
+  type: manager.type,
+  inject: (secret) =>
+    secret.mountRequirement === "ENV_VAR"
+      ? Effect.fail(reject(manager.type, "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
+      : manager.inject(secret)
+})

@@ -9,7 +9,7 @@ import { DefaultDirVar, FilePrefixVar, SecretsDir } from "../../domain/FlyteName
 import { addAnnotations, addEnv } from "../../domain/PodEdit.ts"
 import type { SecretRequest } from "../../domain/SecretRequest.ts"
 import type { VaultSettings } from "../../WebhookConfig.ts"
-import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
+import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
 
 const V = "vault.hashicorp.com"
 
@@ -58,12 +58,9 @@ export const vaultAnnotations = (secret: SecretRequest, vault: VaultSettings): R
 
 export const VaultManager: ManagerDefinition = {
   type: "Vault",
-  make: (settings) => ({
+  make: (settings) => fileOnly({
     type: "Vault",
     inject: (secret) => {
-      if (secret.mountRequirement === "ENV_VAR") {
-        return Effect.fail(reject("Vault", "mount requirement ENV_VAR is not supported (use FILE or ANY)"))
-      }
       if (secret.group === "") return Effect.fail(reject("Vault", "needs group (the Vault secret path)"))
       if (secret.key === "" && secret.groupVersion !== "db") {
         return Effect.fail(reject("Vault", "needs key (only group_version db secrets may omit it)"))
