@@ -6,7 +6,10 @@
  *  b) CA rotation, in the order the rotation policy (src/services/certs/RotationPolicy.ts) uses: the new CA
  *     joins ca.crt (old + new) and the Registrar publishes the bundle; then the serving certificate switches to
  *     one signed by the new CA; then the old CA leaves the bundle.
- * The files are written the way the kubelet updates a mounted Secret: each file replaced atomically.
+ * The files are written the way the kubelet updates a mounted Secret: each file replaced atomically. Beside the
+ * Pod loop (whose API-server connections stay open across the change), a HandshakeProbe makes fresh TLS
+ * handshakes trusting exactly the registered caBundle throughout, as any new API-server connection would:
+ * swapping the certificate before its CA is published fails it.
  */
 import { afterAll, assert, it } from "vitest"
 import * as crypto from "node:crypto"
@@ -16,6 +19,7 @@ import * as tls from "node:tls"
 import type { Api } from "./harness/Api.ts"
 import { serviceAccountIdentity } from "./harness/ControlPlane.ts"
 import { inputPod } from "./harness/ExpectedPods.ts"
+import { HandshakeProbe } from "./harness/HandshakeProbe.ts"
 import { installRbac } from "./harness/Install.ts"
 import { PodLoop } from "./harness/Load.ts"
 import { issue, makeCa } from "./harness/Pki.ts"
@@ -87,6 +91,7 @@ describeE2e("scenario 6: certificate rotation under load", () => {
     const mutated = (pod: any) => pod.spec.containers[0].env.some((e: any) => e.name === "_FSEC_DB-CREDS_PASSWORD")
     const loop = new PodLoop(api, podNamespace, () => inputPod(uniqueName("task"), [secret]), mutated)
     const oldCa = fs.readFileSync(path.join(certDir, "ca.crt"), "utf8")
+    const probe = new HandshakeProbe(api, deployment!.serviceName, deployment!.proxy.port)
     try {
       await loop.waitFor(5)
 
@@ -131,8 +136,10 @@ describeE2e("scenario 6: certificate rotation under load", () => {
       await sleep(2_000)
       await loop.waitFor(10)
     } finally {
-      await loop.stop()
+      await Promise.all([loop.stop(), probe.stop()])
     }
+    assert.deepStrictEqual(probe.failures, [], `${probe.failures.length} of ${probe.failures.length + probe.handshakes} fresh handshakes failed`)
+    assert.isAbove(probe.handshakes, 20)
     const failures = PodLoop.failures(loop.outcomes)
     assert.deepStrictEqual(failures, [], `${failures.length} of ${loop.outcomes.length} creations failed`)
     assert.isAtLeast(loop.outcomes.length, 35)
