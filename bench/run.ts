@@ -52,10 +52,14 @@ const waitForPort = async (port: number) => {
 
 const startServer = async (name: string, args: ReadonlyArray<string>, port: number): Promise<ChildProcess> => {
   const [command, argv] = pin(0, process.execPath, args)
-  const child = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "inherit"] })
+  const child = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+  let stderr = ""
+  child.stderr?.on("data", (c) => (stderr = (stderr + c).slice(-4000)))
   child.on("exit", (code, signal) => {
     // The constant server has the default runner teardown (130 on a signal); the webhook itself must exit 0.
-    if (code !== 0 && signal === null && !(name === "constant" && code === 130)) console.error(`${name} exited with ${code}`)
+    if (code !== 0 && signal === null && !(name === "constant" && code === 130)) {
+      console.error(`${name} exited with ${code}:\n${stderr}`)
+    }
   })
   await waitForPort(port)
   return child
