@@ -74,7 +74,8 @@ describe("certificate reload during traffic", () => {
         kubeletWrite(dir, generation, pair)
         const fp = fingerprintOf(pair.certPem)
         expected.push(fp)
-        for (let i = 0; i < 200 && !seen.has(fp); i++) await sleep(10)
+        // A missed folder event is caught by the 10 s poll, so wait past it before calling it a failure.
+        for (let i = 0; i < 1_200 && !seen.has(fp); i++) await sleep(10)
       }
       await sleep(150)
       running = false
@@ -91,7 +92,8 @@ describe("certificate reload during traffic", () => {
 })
 
 describe("CertFiles", () => {
-  const watchAndCount = (dir: string, during: Effect.Effect<void>) =>
+  /** watchAndCount runs `during`, then waits until `settled` holds for the current pair (or 12 s, past the poll). */
+  const watchAndCount = (dir: string, during: Effect.Effect<void>, settled?: (fingerprint: string) => boolean) =>
     Effect.gen(function*() {
       const material = yield* watchCertDir(dir, { pollInterval: "10 seconds", settle: "20 millis" })
       const emitted: Array<string> = []
@@ -101,6 +103,9 @@ describe("CertFiles", () => {
       )
       yield* Effect.sleep("50 millis")
       yield* during
+      if (settled !== undefined) {
+        for (let i = 0; i < 1_200 && !settled((yield* material.current).fingerprint); i++) yield* Effect.sleep("10 millis")
+      }
       yield* Effect.sleep("300 millis")
       yield* Fiber.interrupt(fiber)
       return { emitted, current: (yield* material.current).fingerprint }
@@ -126,7 +131,7 @@ describe("CertFiles", () => {
       yield* Effect.sync(() => kubeletWrite(dir, 2, { certPem: "not a certificate", keyPem: b.keyPem }))
       yield* Effect.sleep("300 millis")
       yield* Effect.sync(() => kubeletWrite(dir, 3, b))
-    }))
+    }), (fp) => fp === fingerprintOf(b.certPem))
     expect(emitted).toStrictEqual([fingerprintOf(serving.certPem), fingerprintOf(b.certPem)])
     expect(current).toBe(fingerprintOf(b.certPem))
   })
@@ -140,7 +145,7 @@ describe("CertFiles", () => {
     const { current } = await watchAndCount(dir, Effect.sync(() => {
       fs.writeFileSync(path.join(dir, "tls.key"), c.keyPem)
       fs.writeFileSync(path.join(dir, "tls.crt"), c.certPem)
-    }))
+    }), (fp) => fp === fingerprintOf(c.certPem))
     expect(current).toBe(fingerprintOf(c.certPem))
   })
 
