@@ -3,8 +3,8 @@
  * format (version 0.0.4) on the probe port.
  *
  * Hand-rolled rather than Effect's `Metric` + `PrometheusMetrics`: every admission request updates a counter,
- * the histogram and (per secret) the manager counters, and on this path an Effect-run update per metric is
- * measurable against a bare Node server (see docs/serve.md). A few integer increments are not.
+ * the histogram and (per secret) the manager counters outside the review's fiber; through `Metric` that is an
+ * extra effect run per request (0.87 µs against 0.016 µs here, docs/serve.md) for no gain.
  */
 import type { MutationResult } from "../admission/MutationResult.ts"
 
