@@ -10,7 +10,8 @@ import * as path from "node:path"
 import type { Api } from "./harness/Api.ts"
 import { inputPod } from "./harness/ExpectedPods.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
-import { Deployment, prepareCerts } from "./harness/Webhook.ts"
+import { Deployment } from "./harness/Webhook.ts"
+import { prepareCerts } from "./harness/WebhookCli.ts"
 
 describeE2e("scenario 5: failurePolicy with the webhook stopped", () => {
   let api: Api

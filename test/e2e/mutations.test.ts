@@ -8,7 +8,7 @@
  * deploy/base's RBAC and registers `flyte-pod-webhook`; the others run as an admin under their own names and
  * certificate Secret names, so they never touch the main install's objects.
  */
-import { afterAll, assert, it } from "vitest"
+import { afterAll, assert, describe, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Api } from "./harness/Api.ts"
@@ -29,9 +29,10 @@ import {
   secretRef,
   vaultEdits
 } from "./harness/ExpectedPods.ts"
-import { encodeSecret, type Secret } from "./harness/FlyteSecret.ts"
+import type { Secret } from "./harness/FlyteSecret.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
-import { Deployment, prepareCerts, SelectorLabel, uniqueName } from "./harness/Webhook.ts"
+import { Deployment, SelectorLabel, uniqueName } from "./harness/Webhook.ts"
+import { prepareCerts } from "./harness/WebhookCli.ts"
 
 const GlobalEnvValue = "global-env-value-7f3a"
 const GlobalFileValue = "global-file-value-91c2"
@@ -108,7 +109,7 @@ describeE2e("Pods through the real API server", () => {
     return stored
   }
 
-  describeE2e("scenario 3: one Pod per manager, stored with exactly the spec's mutation", () => {
+  describe("scenario 3: one Pod per manager, stored with exactly the spec's mutation", () => {
     it("K8s as env vars: secretKeyRef under the _FSEC_ name and under env_var, then the prefix", async () => {
       await storedExactly(all!.k8s, [{ group: "db-creds", key: "password", mountRequirement: "ENV_VAR", envVar: "DB_PASSWORD" }], {
         env: [secretRef("_FSEC_DB-CREDS_PASSWORD", "db-creds", "password"), secretRef("DB_PASSWORD", "db-creds", "password"), prefixEnv]
@@ -189,7 +190,7 @@ describeE2e("Pods through the real API server", () => {
     })
   })
 
-  describeE2e("scenario 4: dry run and AdmissionReview v1beta1", () => {
+  describe("scenario 4: dry run and AdmissionReview v1beta1", () => {
     it("dryRun=All: the answer carries the mutation and nothing is stored", async () => {
       const namespace = await all!.k8s.namespace(api, "dryrun")
       const answer = await api.createPod(namespace, inputPod("dry", [{ group: "db-creds", key: "password", mountRequirement: "ENV_VAR" }]), { dryRun: true })
@@ -234,7 +235,7 @@ describeE2e("Pods through the real API server", () => {
     })
   })
 
-  describeE2e("scenario 9: audit log at level Request", () => {
+  describe("scenario 9: audit log at level Request", () => {
     it("holds no Kubernetes-managed secret value, and our injected-secrets annotation names secrets only", async () => {
       const namespace = await all!.k8s.namespace(api, "audit")
       const value = `s3cr3t-${Math.random().toString(36).slice(2)}-value`
@@ -267,10 +268,11 @@ describeE2e("Pods through the real API server", () => {
     })
   })
 
-  it("each Pod went only to its own deployment (namespaceSelector), and every deployment was called", () => {
+  // With every deployment registered at once, an exact stored mutation above also shows no other deployment
+  // touched that Pod (their namespaceSelectors did not match); here, that each one was reached.
+  it("every deployment was called through its own registration", () => {
     for (const deployment of started) {
       assert.isAbove([...deployment.proxy.handed.values()].reduce((a, b) => a + b, 0), 0, deployment.name)
     }
-    void encodeSecret
   })
 })

@@ -17,7 +17,8 @@ import { PodLoop } from "./harness/Load.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { kubectl } from "./harness/Tools.ts"
 import { sleep } from "./harness/Wait.ts"
-import { Deployment, logLines, prepareCerts, SelectorLabel, unregister } from "./harness/Webhook.ts"
+import { Deployment, logLines, SelectorLabel } from "./harness/Webhook.ts"
+import { prepareCerts, unregister } from "./harness/WebhookCli.ts"
 
 const ConfigurationPath = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/flyte-pod-webhook"
 const CheckIntervalMs = 2_000

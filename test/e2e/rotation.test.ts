@@ -17,7 +17,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as tls from "node:tls"
 import type { Api } from "./harness/Api.ts"
-import { serviceAccountIdentity } from "./harness/ControlPlane.ts"
+import { serviceAccountIdentity } from "./harness/Identities.ts"
 import { inputPod } from "./harness/ExpectedPods.ts"
 import { HandshakeProbe } from "./harness/HandshakeProbe.ts"
 import { installRbac } from "./harness/Install.ts"
@@ -25,7 +25,8 @@ import { PodLoop } from "./harness/Load.ts"
 import { issue, makeCa } from "./harness/Pki.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { sleep, until } from "./harness/Wait.ts"
-import { Deployment, prepareCerts, uniqueName } from "./harness/Webhook.ts"
+import { Deployment, uniqueName } from "./harness/Webhook.ts"
+import { prepareCerts } from "./harness/WebhookCli.ts"
 
 /** presented: the SHA-256 fingerprint of the certificate a TLS handshake with `port` gets now. */
 const presented = (port: number): Promise<string> =>

@@ -12,6 +12,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Api, type Identity } from "./Api.ts"
+import { kubeconfigText } from "./Identities.ts"
 import { issue, makeCa, serviceAccountKeys } from "./Pki.ts"
 import { ManagedProcess } from "./Processes.ts"
 import { freePort, until } from "./Wait.ts"
@@ -57,29 +58,6 @@ rules:
         resources: [mutatingwebhookconfigurations]
   - level: Metadata
 `
-
-export const kubeconfigText = (server: string, caPem: string, user: string, certPem: string, keyPem: string) => {
-  const b64 = (text: string) => Buffer.from(text).toString("base64")
-  return [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters:",
-    "- name: e2e",
-    "  cluster:",
-    `    server: ${server}`,
-    `    certificate-authority-data: ${b64(caPem)}`,
-    "users:",
-    `- name: ${JSON.stringify(user)}`,
-    "  user:",
-    `    client-certificate-data: ${b64(certPem)}`,
-    `    client-key-data: ${b64(keyPem)}`,
-    "contexts:",
-    "- name: e2e",
-    `  context: {cluster: e2e, user: ${JSON.stringify(user)}}`,
-    "current-context: e2e",
-    ""
-  ].join("\n")
-}
 
 const portClash = (process: ManagedProcess) => /address already in use/.test(process.log())
 
@@ -274,16 +252,4 @@ export class ControlPlane {
     await this.apiserver?.stop()
     await this.etcd?.stop()
   }
-}
-
-/** serviceAccountIdentity: a client certificate and kubeconfig for `system:serviceaccount:<namespace>:<name>`. */
-export const serviceAccountIdentity = (info: ControlPlaneInfo, namespace: string, name: string, dir: string): Identity => {
-  const ca = { certPem: fs.readFileSync(info.caFile, "utf8"), keyPem: fs.readFileSync(info.caKeyFile, "utf8") }
-  const user = `system:serviceaccount:${namespace}:${name}`
-  const leaf = issue(ca, { commonName: user, organizations: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`] })
-  const base = path.join(dir, `${namespace}.${name}`)
-  fs.writeFileSync(`${base}.crt`, leaf.certPem, { mode: 0o600 })
-  fs.writeFileSync(`${base}.key`, leaf.keyPem, { mode: 0o600 })
-  fs.writeFileSync(`${base}.kubeconfig`, kubeconfigText(info.server, ca.certPem, user, leaf.certPem, leaf.keyPem), { mode: 0o600 })
-  return { user, kubeconfig: `${base}.kubeconfig`, certFile: `${base}.crt`, keyFile: `${base}.key` }
 }

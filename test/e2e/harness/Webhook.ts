@@ -18,7 +18,8 @@ import { type ControlPlaneInfo, InstallNamespace } from "./ControlPlane.ts"
 import { encodeSecret } from "./FlyteSecret.ts"
 import { ManagedProcess } from "./Processes.ts"
 import { RoundRobinProxy } from "./Proxy.ts"
-import { baseEnv, CliEntry, cli, describeRun, RepoRoot } from "./Tools.ts"
+import { baseEnv, CliEntry, RepoRoot } from "./Tools.ts"
+import { unregister } from "./WebhookCli.ts"
 import { until } from "./Wait.ts"
 
 export const SelectorLabel = "e2e.flyte.org/webhook"
@@ -152,7 +153,7 @@ export class Deployment {
   /** spawn starts replica `index` and resolves when it serves (its ports read from its log). */
   async spawn(index: number): Promise<Replica> {
     const { identity, name } = this.options
-    const process_ = new ManagedProcess({
+    const child = new ManagedProcess({
       name: `${name}-${index}`,
       command: process.execPath,
       args: [CliEntry, "serve", "--config", this.configFor(index)],
@@ -166,12 +167,12 @@ export class Deployment {
         ...this.options.env
       })
     })
-    const serving = await until(`${process_.name} to serve`, () => servingLine(process_.log()), {
+    const serving = await until(`${child.name} to serve`, () => servingLine(child.log()), {
       timeoutMs: 60_000,
       intervalMs: 100,
-      abort: () => (process_.alive ? undefined : `${process_.name} exited:\n${process_.log().slice(-3000)}`)
+      abort: () => (child.alive ? undefined : `${child.name} exited:\n${child.log().slice(-3000)}`)
     })
-    const replica = { index, process: process_, ...serving }
+    const replica = { index, process: child, ...serving }
     this.replicas[index] = replica
     this.proxy.add(serving.port)
     return replica
@@ -259,34 +260,4 @@ export class Deployment {
     await this.stop()
     await unregister(this.options.ctx, this.options.dir, this.serviceName)
   }
-}
-
-export interface CertOptions {
-  /** Identity init-certs runs as. Default: the init-certs ServiceAccount of the install namespace. */
-  readonly identity?: Identity
-  /** POD_NAMESPACE (where the Secret lives). Default: the install namespace. */
-  readonly namespace?: string
-  /** webhook.extraSANs. Default ["127.0.0.1"] (URL mode calls https://127.0.0.1:<port>). */
-  readonly extraSANs?: ReadonlyArray<string>
-}
-
-/** prepareCerts runs `init-certs` (as the init-certs Job does) with webhook.localCert, writing into `certDir`. */
-export const prepareCerts = async (ctx: ControlPlaneInfo, dir: string, certDir: string, options: CertOptions = {}): Promise<string> => {
-  const config = path.join(dir, `init-certs-${path.basename(certDir)}.yaml`)
-  fs.writeFileSync(config, YAML.stringify({ webhook: { certDir, localCert: true, extraSANs: options.extraSANs ?? ["127.0.0.1"] } }))
-  const ran = await cli(["init-certs", "--config", config], {
-    KUBECONFIG: (options.identity ?? ctx.initCerts).kubeconfig,
-    POD_NAMESPACE: options.namespace ?? InstallNamespace
-  })
-  if (ran.code !== 0) throw new Error(describeRun("init-certs", ran))
-  return ran.stdout
-}
-
-/** unregister runs `flyte-pod-webhook unregister` for `serviceName` as an admin; throws when it fails. */
-export const unregister = async (ctx: ControlPlaneInfo, dir: string, serviceName: string) => {
-  const config = path.join(dir, `unregister-${serviceName}.yaml`)
-  fs.writeFileSync(config, YAML.stringify({ webhook: { serviceName } }))
-  const ran = await cli(["unregister", "--config", config], { KUBECONFIG: ctx.admin.kubeconfig, POD_NAMESPACE: InstallNamespace })
-  if (ran.code !== 0) throw new Error(describeRun(`unregister ${serviceName}`, ran))
-  return ran
 }
