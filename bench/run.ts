@@ -220,6 +220,13 @@ const main = async () => {
     row("  Flyte task Pod: req/s", tConst.rps, tCeil.rps, ratio(tConst.rps, tCeil.rps))
     row("  p50 / p99 latency (ms)", `${tConst.p50} / ${tConst.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tConst.p99, tCeil.p99))
     row("  peak RSS (MiB)", rssConst, rssSmall.ceiling, ratio(rssConst, rssSmall.ceiling))
+    const usPer = (rps: number) => 1e6 / rps
+    console.log(
+      `CPU per request on core 0 (1/throughput): ceiling ${usPer(tCeil.rps).toFixed(0)} us, HTTP layer ` +
+        `${usPer(tConst.rps).toFixed(0)} us, webhook ${usPer(tOurs.rps).toFixed(0)} us; so the engine ` +
+        `${(usPer(tOurs.rps) - usPer(tConst.rps)).toFixed(0)} us and the HTTP layer ` +
+        `${(usPer(tConst.rps) - usPer(tCeil.rps)).toFixed(0)} us over a bare server`
+    )
     console.log(`most requests in work at once in the webhook: ${peakInFlight} (maxInFlight 64)`)
     const errors = tOurs.errors + bOurs.errors + fOurs.errors + tCeil.errors + bCeil.errors + fCeil.errors
     row("errors (non-2xx, socket)", tOurs.errors + bOurs.errors + fOurs.errors, tCeil.errors + bCeil.errors + fCeil.errors, "")
