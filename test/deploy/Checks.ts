@@ -315,7 +315,7 @@ export const checkInitCerts = (objects: ReadonlyArray<K8sObject>, config: Webhoo
 export const expectedWebhook = (namespace: string) => ({
   name: "flyte-pod-webhook.flyte.org",
   clientConfig: { service: { name: "flyte-pod-webhook", namespace, path: "/mutate--v1-pod", port: 443 } },
-  rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }],
+  rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "*" }],
   objectSelector: { matchLabels: { "inject-flyte-secrets": "true" } },
   admissionReviewVersions: ["v1", "v1beta1"],
   sideEffects: "None",
