@@ -6,11 +6,10 @@
  * message naming the annotation, the secret (never a value) and each manager's reason
  * (`webhook.onInjectionError: admit` restores Flyte's behaviour, with a warning).
  */
-import { Effect } from "effect"
 import { InjectedSecretsAudit, InjectLabel } from "../domain/FlyteNames.ts"
 import { planPatch } from "../domain/Patcher.ts"
 import type { JsonObject, PodEdit } from "../domain/PodEdit.ts"
-import { requestedSecrets } from "../domain/SecretAnnotation.ts"
+import { decodeSecret, requestedSecrets } from "../domain/SecretAnnotation.ts"
 import { secretLabel } from "../domain/SecretRequest.ts"
 import type { SecretLookupShape } from "../services/SecretLookup.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
@@ -42,21 +41,26 @@ interface Decided {
   readonly message?: string
 }
 
-/** mutate decides one request; it never fails: every problem is an in-band answer. */
-export const mutate = (
-  request: AdmissionRequest,
-  lookup: SecretLookupShape,
-  onInjectionError: OnInjectionError
-): Effect.Effect<MutationResult> =>
-  Effect.gen(function*() {
-    const metadata = asObject(request.object?.["metadata"])
-    const namespace = typeof metadata["namespace"] === "string" && metadata["namespace"] !== ""
-      ? metadata["namespace"]
-      : request.namespace
-    const base = { uid: request.uid, namespace, pod: podName(metadata) }
-    const decided = yield* decide(request, metadata, lookup, onInjectionError)
-    return { ...base, ...decided }
-  })
+/** Engine: what a decision needs; `decode` reads one annotation value (the Mutator memoises it). */
+export interface Engine {
+  readonly lookup: SecretLookupShape
+  readonly onInjectionError: OnInjectionError
+  readonly decode?: typeof decodeSecret
+}
+
+/**
+ * mutate decides one request, synchronously (the engine is plain CPU work of microseconds; the Mutator wraps it
+ * in one Effect). It never fails: every problem is an in-band answer.
+ */
+export const mutate = (request: AdmissionRequest, engine: Engine): MutationResult => {
+  const metadata = asObject(request.object?.["metadata"])
+  const namespace = typeof metadata["namespace"] === "string" && metadata["namespace"] !== ""
+    ? metadata["namespace"]
+    : request.namespace
+  const base = { uid: request.uid, namespace, pod: podName(metadata) }
+  const decided = decide(request, metadata, engine)
+  return { ...base, ...decided }
+}
 
 const allow = (request: AdmissionRequest, warnings: ReadonlyArray<string> = []): Decided => ({
   outcome: "unchanged",
@@ -65,55 +69,50 @@ const allow = (request: AdmissionRequest, warnings: ReadonlyArray<string> = []):
   review: respond(request.apiVersion, request.uid, { allowed: true, warnings })
 })
 
-const decide = (
-  request: AdmissionRequest,
-  metadata: JsonObject,
-  lookup: SecretLookupShape,
-  onInjectionError: OnInjectionError
-): Effect.Effect<Decided> =>
-  Effect.gen(function*() {
-    if (request.operation !== "CREATE" || request.kind !== "Pod" || request.subResource !== "") return allow(request)
-    if (request.object === undefined) return allow(request)
-    if (stringMap(metadata["labels"])[InjectLabel] !== "true") return allow(request)
-    const decoded = requestedSecrets(stringMap(metadata["annotations"]))
-    if (decoded._tag === "Failure") {
-      return refuse(request, [], [], `${decoded.annotation}: ${decoded.reason}`, onInjectionError, [])
+const decide = (request: AdmissionRequest, metadata: JsonObject, engine: Engine): Decided => {
+  const { lookup, onInjectionError } = engine
+  if (request.operation !== "CREATE" || request.kind !== "Pod" || request.subResource !== "") return allow(request)
+  if (request.object === undefined) return allow(request)
+  if (stringMap(metadata["labels"])[InjectLabel] !== "true") return allow(request)
+  const decoded = requestedSecrets(stringMap(metadata["annotations"]), engine.decode)
+  if (decoded._tag === "Failure") {
+    return refuse(request, [], [], `${decoded.annotation}: ${decoded.reason}`, onInjectionError, [])
+  }
+  if (decoded.secrets.length === 0) return allow(request, decoded.warnings)
+  const names = decoded.secrets.map((r) => secretLabel(r.secret))
+  const edits: Array<PodEdit> = []
+  const managers: Array<ManagerUse> = []
+  const failures: Array<string> = []
+  for (const requested of decoded.secrets) {
+    const result = lookup.resolve(requested.secret)
+    if (result._tag === "Resolved") {
+      edits.push(...result.edits)
+      managers.push({ manager: result.manager, ok: true })
+    } else {
+      const tried = result.attempts.map((a) => `${a.manager}: ${a.reason}`).join("; ")
+      failures.push(`cannot inject secret "${secretLabel(requested.secret)}" from annotation ${requested.annotation} (${tried})`)
+      const last = result.attempts.at(-1)
+      managers.push({ manager: last?.manager ?? "none", ok: false })
     }
-    if (decoded.secrets.length === 0) return allow(request, decoded.warnings)
-    const names = decoded.secrets.map((r) => secretLabel(r.secret))
-    const edits: Array<PodEdit> = []
-    const managers: Array<ManagerUse> = []
-    const failures: Array<string> = []
-    for (const requested of decoded.secrets) {
-      const result = yield* Effect.result(lookup.resolve(requested.secret))
-      if (result._tag === "Success") {
-        edits.push(...result.success.edits)
-        managers.push({ manager: result.success.manager, ok: true })
-      } else {
-        const tried = result.failure.attempts.map((a) => `${a.manager}: ${a.reason}`).join("; ")
-        failures.push(`cannot inject secret "${secretLabel(requested.secret)}" from annotation ${requested.annotation} (${tried})`)
-        const last = result.failure.attempts.at(-1)
-        managers.push({ manager: last?.manager ?? "none", ok: false })
-      }
-    }
-    if (failures.length > 0) return refuse(request, names, managers, failures.join("; "), onInjectionError, decoded.warnings)
-    const { conflicts, ops: patch } = planPatch(request.object, edits)
-    if (conflicts.length > 0) {
-      const reason = `cannot mount secrets ${names.join(", ")}: ${conflicts.join("; ")}`
-      return refuse(request, names, managers, reason, onInjectionError, decoded.warnings)
-    }
-    return {
-      outcome: patch.length === 0 ? "unchanged" : "patched",
-      secrets: names,
-      managers,
-      review: respond(request.apiVersion, request.uid, {
-        allowed: true,
-        patch,
-        warnings: decoded.warnings,
-        auditAnnotations: { [InjectedSecretsAudit]: names.join(",") }
-      })
-    }
-  })
+  }
+  if (failures.length > 0) return refuse(request, names, managers, failures.join("; "), onInjectionError, decoded.warnings)
+  const { conflicts, ops: patch } = planPatch(request.object, edits)
+  if (conflicts.length > 0) {
+    const reason = `cannot mount secrets ${names.join(", ")}: ${conflicts.join("; ")}`
+    return refuse(request, names, managers, reason, onInjectionError, decoded.warnings)
+  }
+  return {
+    outcome: patch.length === 0 ? "unchanged" : "patched",
+    secrets: names,
+    managers,
+    review: respond(request.apiVersion, request.uid, {
+      allowed: true,
+      patch,
+      warnings: decoded.warnings,
+      auditAnnotations: { [InjectedSecretsAudit]: names.join(",") }
+    })
+  }
+}
 
 const refuse = (
   request: AdmissionRequest,

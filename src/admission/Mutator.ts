@@ -3,6 +3,8 @@
  * allowed / denied / patched / errored. HTTP code and the `mutate` command both call `review`.
  */
 import { Context, Data, Effect, Layer } from "effect"
+import { boundedCache } from "../domain/BoundedCache.ts"
+import { decodeSecret } from "../domain/SecretAnnotation.ts"
 import { SecretLookup } from "../services/SecretLookup.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
 import { decodeRequest, isProblem } from "./AdmissionReview.ts"
@@ -29,13 +31,14 @@ export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod
     Effect.gen(function*() {
       const lookup = yield* SecretLookup
       const config = yield* WebhookConfig
-      const onInjectionError = config.webhook.onInjectionError
+      // Annotation values repeat across Pods (every Pod of a task asks for the same secrets): decode each once.
+      const engine = { lookup, onInjectionError: config.webhook.onInjectionError, decode: boundedCache(4096, decodeSecret) }
       return Mutator.of({
         review: (body) => {
           const request = decodeRequest(body)
           return isProblem(request)
             ? Effect.fail(new BadReview(request))
-            : mutate(request, lookup, onInjectionError)
+            : Effect.sync(() => mutate(request, engine))
         }
       })
     })

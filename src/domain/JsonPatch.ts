@@ -11,7 +11,8 @@ export interface JsonPatchOp {
 }
 
 /** escapeToken escapes one JSON Pointer reference token (RFC 6901 section 3). */
-export const escapeToken = (token: string): string => token.replaceAll("~", "~0").replaceAll("/", "~1")
+export const escapeToken = (token: string): string =>
+  token.includes("~") || token.includes("/") ? token.replaceAll("~", "~0").replaceAll("/", "~1") : token
 
 /** pointer joins reference tokens into a JSON Pointer. Numbers are array indexes; `-` appends. */
 export const pointer = (...tokens: ReadonlyArray<string | number>): string =>

@@ -112,16 +112,20 @@ const invalid = (errors: readonly [AnnotationError, ...Array<AnnotationError>]):
   return { _tag: "Failure", annotation: first.annotation, reason: `${first.reason}${more}`, errors }
 }
 
-/** requestedSecrets decodes every secret annotation of a Pod, in processing order. */
+/**
+ * requestedSecrets decodes every secret annotation of a Pod, in processing order. `decode` defaults to
+ * decodeSecret; the Mutator passes a memoised one (values repeat across Pods).
+ */
 export const requestedSecrets = (
-  annotations: Readonly<Record<string, string>> | undefined
+  annotations: Readonly<Record<string, string>> | undefined,
+  decode: typeof decodeSecret = decodeSecret
 ): RequestedSecrets | InvalidAnnotations => {
   const source = annotations ?? {}
   const secrets: Array<RequestedSecret> = []
   const warnings: Array<string> = []
   const errors: Array<AnnotationError> = []
   for (const annotation of secretAnnotationKeys(source)) {
-    const decoded = decodeSecret(source[annotation]!)
+    const decoded = decode(source[annotation]!)
     if (Result.isFailure(decoded)) {
       const reason = describeFailure(decoded.failure)
       const message = `${annotation}: ${reason}`

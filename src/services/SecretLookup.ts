@@ -3,7 +3,7 @@
  * (unless `webhook.globalSecrets: false`), then the configured managers. The first that injects wins; when
  * none does, the failure lists every manager tried with its reason, for the denial message.
  */
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { PodEdit } from "../domain/PodEdit.ts"
 import type { SecretRequest } from "../domain/SecretRequest.ts"
 import { ConfigError, WebhookConfig, type WebhookConfigShape } from "../WebhookConfig.ts"
@@ -13,6 +13,7 @@ import type { SecretManager } from "./managers/SecretManager.ts"
 
 /** Resolved: the manager that injected the secret and its edits. */
 export interface Resolved {
+  readonly _tag: "Resolved"
   readonly manager: string
   readonly edits: ReadonlyArray<PodEdit>
 }
@@ -23,29 +24,30 @@ export interface Attempt {
   readonly reason: string
 }
 
-/** Unresolved: no manager injected the secret. */
-export class Unresolved extends Data.TaggedError("Unresolved")<{ readonly attempts: ReadonlyArray<Attempt> }> {}
+/** Unresolved: no manager injected the secret; every manager's reason, in order. */
+export interface Unresolved {
+  readonly _tag: "Unresolved"
+  readonly attempts: ReadonlyArray<Attempt>
+}
 
 export interface SecretLookupShape {
   /** The managers in the order they are tried, for logs and `/readyz` detail. */
   readonly managers: ReadonlyArray<string>
-  readonly resolve: (secret: SecretRequest) => Effect.Effect<Resolved, Unresolved>
+  /** resolve is synchronous: managers make no network calls (see SecretManager). */
+  readonly resolve: (secret: SecretRequest) => Resolved | Unresolved
 }
 
 /** resolveWith tries the managers in order. */
 export const resolveWith = (managers: ReadonlyArray<SecretManager>) =>
-(secret: SecretRequest): Effect.Effect<Resolved, Unresolved> =>
-  Effect.gen(function*() {
-    const attempts: Array<Attempt> = []
-    for (const manager of managers) {
-      const result = yield* manager.inject(secret).pipe(
-        Effect.catchTag("ManagerRejected", (e) => Effect.succeed({ _tag: "NotFound" as const, reason: e.reason }))
-      )
-      if (result._tag === "Injected") return { manager: manager.type, edits: result.edits }
-      attempts.push({ manager: manager.type, reason: result.reason })
-    }
-    return yield* new Unresolved({ attempts })
-  })
+(secret: SecretRequest): Resolved | Unresolved => {
+  const attempts: Array<Attempt> = []
+  for (const manager of managers) {
+    const result = manager.inject(secret)
+    if (result._tag === "Injected") return { _tag: "Resolved", manager: manager.type, edits: result.edits }
+    attempts.push({ manager: manager.type, reason: result.reason })
+  }
+  return { _tag: "Unresolved", attempts }
+}
 
 /** buildManagers turns the config into the ordered managers; an unknown type is a ConfigError naming the key. */
 export const buildManagers = (config: WebhookConfigShape): ReadonlyArray<SecretManager> => {

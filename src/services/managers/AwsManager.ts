@@ -2,7 +2,6 @@
  * AWS: an init container (AWS's secrets sidecar image) pulls the secret into an in-memory volume
  * (spec section 3, row AWS). ENV_VAR cannot be served: the value never exists outside the Pod's volume.
  */
-import { Effect } from "effect"
 import { secretFilePath } from "../../domain/FlyteNames.ts"
 import { addEnv } from "../../domain/PodEdit.ts"
 import { pullerEdits } from "./PullerEdits.ts"
@@ -19,7 +18,7 @@ export const AwsManager: ManagerDefinition = {
     type: "AWS",
     inject: (secret) => {
       if (secret.group === "" || secret.key === "") {
-        return Effect.fail(reject("AWS", "needs both group (the secret ARN) and key"))
+        return reject("AWS", "needs both group (the secret ARN) and key")
       }
       const puller = {
         image: settings.awsSecretManager.sidecarImage,
@@ -31,7 +30,7 @@ export const AwsManager: ManagerDefinition = {
         volumeMounts: [{ name: AwsVolume, mountPath: "/tmp" }]
       }
       const alias = secret.envVar === "" ? [] : [addEnv(secret.envVar, secretFilePath(secret.group, secret.key))]
-      return Effect.succeed(injected(pullerEdits(AwsVolume, "aws-pull-secret-", puller, alias)))
+      return injected(pullerEdits(AwsVolume, "aws-pull-secret-", puller, alias))
     }
   })
 }

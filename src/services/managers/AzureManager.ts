@@ -2,7 +2,6 @@
  * Azure (Flyte 2): an init container logs in with workload identity and writes the Key Vault secret into an
  * in-memory volume (spec section 3, row Azure). group is the Key Vault secret URI, group_version its version.
  */
-import { Effect } from "effect"
 import { SecretsDir } from "../../domain/FlyteNames.ts"
 import { pullerEdits, shellSafe } from "./PullerEdits.ts"
 import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
@@ -16,9 +15,9 @@ export const AzureManager: ManagerDefinition = {
     inject: (secret) => {
       // Flyte 2 trims trailing slashes off the URI before taking its last segment and appending the version.
       const uri = secret.group.replace(/\/+$/, "")
-      if (uri === "") return Effect.fail(reject("Azure", "needs group (the Key Vault secret URI)"))
+      if (uri === "") return reject("Azure", "needs group (the Key Vault secret URI)")
       if (!shellSafe.test(secret.group) || !shellSafe.test(secret.groupVersion)) {
-        return Effect.fail(reject("Azure", "group and group_version may only hold letters, digits and ._:/@+=-"))
+        return reject("Azure", "group and group_version may only hold letters, digits and ._:/@+=-")
       }
       const name = uri.split("/").pop() ?? uri
       const id = secret.groupVersion === "" ? uri : `${uri}/${secret.groupVersion}`
@@ -37,7 +36,7 @@ export const AzureManager: ManagerDefinition = {
         resources: settings.azureSecretManager.resources,
         volumeMounts: [{ name: AzureVolume, mountPath: SecretsDir }]
       }
-      return Effect.succeed(injected(pullerEdits(AzureVolume, "azure-pull-secret-", puller)))
+      return injected(pullerEdits(AzureVolume, "azure-pull-secret-", puller))
     }
   })
 }

@@ -2,7 +2,6 @@
  * GCP: an init container runs `gcloud secrets versions access` into an in-memory volume
  * (spec section 3, row GCP). Needs group (the secret) and group_version (its version).
  */
-import { Effect } from "effect"
 import { SecretsDir } from "../../domain/FlyteNames.ts"
 import { pullerEdits, shellSafe } from "./PullerEdits.ts"
 import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
@@ -15,10 +14,10 @@ export const GcpManager: ManagerDefinition = {
     type: "GCP",
     inject: (secret) => {
       if (secret.group === "" || secret.groupVersion === "") {
-        return Effect.fail(reject("GCP", "needs both group (the secret) and group_version (its version)"))
+        return reject("GCP", "needs both group (the secret) and group_version (its version)")
       }
       if (!shellSafe.test(secret.group) || !shellSafe.test(secret.groupVersion)) {
-        return Effect.fail(reject("GCP", "group and group_version may only hold letters, digits and ._:/@+=-"))
+        return reject("GCP", "group and group_version may only hold letters, digits and ._:/@+=-")
       }
       const dir = `${SecretsDir}/${secret.group}`.toLowerCase()
       const path = `${dir}/${secret.groupVersion}`.toLowerCase()
@@ -35,7 +34,7 @@ export const GcpManager: ManagerDefinition = {
         resources: settings.gcpSecretManager.resources,
         volumeMounts: [{ name: GcpVolume, mountPath: SecretsDir }]
       }
-      return Effect.succeed(injected(pullerEdits(GcpVolume, "gcp-pull-secret-", puller)))
+      return injected(pullerEdits(GcpVolume, "gcp-pull-secret-", puller))
     }
   })
 }

@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, Redacted } from "effect"
+import { Redacted } from "effect"
 import { EnvPrefixVar, EnvVarPrefix, secretEnvName } from "../../domain/FlyteNames.ts"
 import { addEnv } from "../../domain/PodEdit.ts"
 import type { SecretRequest } from "../../domain/SecretRequest.ts"
@@ -34,27 +34,42 @@ const readFileValue = (file: string): string | undefined => {
   }
 }
 
+/**
+ * How long a file lookup (found or not) is reused. The kubelet takes about a minute to update a mounted Secret,
+ * so a second more changes nothing a user can see, and saves a stat (and a read) on every request.
+ */
+const FileCacheMillis = 1000
+
 export const makeGlobalManager = (config: WebhookConfigShape): SecretManager => {
-  const lookup = (secret: SecretRequest): Effect.Effect<Injection, ReturnType<typeof reject>> =>
-    Effect.suspend(() => {
-      if (secret.mountRequirement === "FILE") return Effect.succeed(notFound("serves env vars only, not FILE"))
-      if (secret.group === "" || secret.key === "") return Effect.succeed(notFound("needs both group and key"))
-      const envName = `${config.secrets.envPrefix}${secret.group.toUpperCase()}_${secret.key.toUpperCase()}`
-      const fromEnv = config.globalEnv.get(envName)
-      const file = path.join(config.secrets.secretsPrefix, secret.group, secret.key)
-      let value = fromEnv === undefined ? undefined : Redacted.value(fromEnv)
-      if (value === undefined && safeSegment(secret.group) && safeSegment(secret.key)) {
-        try {
-          value = readFileValue(file)
-        } catch (cause) {
-          return Effect.fail(reject("Global", `cannot read ${file}: ${(cause as Error).message}`))
-        }
+  const files = new Map<string, { readonly at: number; readonly value: string | undefined }>()
+  const cachedFileValue = (file: string): string | undefined => {
+    const now = performance.now()
+    const hit = files.get(file)
+    if (hit !== undefined && now - hit.at < FileCacheMillis) return hit.value
+    const value = readFileValue(file) // throws on an unreadable file: not cached, reported every time
+    if (files.size >= 4096) files.clear()
+    files.set(file, { at: now, value })
+    return value
+  }
+  const lookup = (secret: SecretRequest): Injection => {
+    if (secret.mountRequirement === "FILE") return notFound("serves env vars only, not FILE")
+    if (secret.group === "" || secret.key === "") return notFound("needs both group and key")
+    const envName = `${config.secrets.envPrefix}${secret.group.toUpperCase()}_${secret.key.toUpperCase()}`
+    const fromEnv = config.globalEnv.get(envName)
+    const file = path.join(config.secrets.secretsPrefix, secret.group, secret.key)
+    let value = fromEnv === undefined ? undefined : Redacted.value(fromEnv)
+    if (value === undefined && safeSegment(secret.group) && safeSegment(secret.key)) {
+      try {
+        value = cachedFileValue(file)
+      } catch (cause) {
+        return reject("Global", `cannot read ${file}: ${(cause as Error).message}`)
       }
-      if (value === undefined) return Effect.succeed(notFound(`no env ${envName} and no file ${file}`))
-      return Effect.succeed(injected([
-        addEnv(EnvPrefixVar, EnvVarPrefix),
-        addEnv(secretEnvName(secret.group, secret.key), value)
-      ]))
-    })
+    }
+    if (value === undefined) return notFound(`no env ${envName} and no file ${file}`)
+    return injected([
+      addEnv(EnvPrefixVar, EnvVarPrefix),
+      addEnv(secretEnvName(secret.group, secret.key), value)
+    ])
+  }
   return { type: "Global", inject: lookup }
 }

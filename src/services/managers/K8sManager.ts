@@ -4,7 +4,6 @@
  * Values never pass through the webhook: the kubelet resolves them.
  */
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
 import { encodeString } from "../../domain/Base32.ts"
 import {
   DefaultDirVar,
@@ -66,7 +65,7 @@ export const K8sManager: ManagerDefinition = {
     type: "K8s",
     inject: (secret) =>
       secret.group === "" || secret.key === ""
-        ? Effect.fail(reject("K8s", "needs both group (the Secret name) and key"))
-        : Effect.succeed(injected(secret.mountRequirement === "ENV_VAR" ? envEdits(secret) : fileEdits(secret)))
+        ? reject("K8s", "needs both group (the Secret name) and key")
+        : injected(secret.mountRequirement === "ENV_VAR" ? envEdits(secret) : fileEdits(secret))
   })
 }

@@ -4,7 +4,6 @@
  * < annotations already on the Pod (the Patcher never overwrites an existing annotation).
  */
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
 import { DefaultDirVar, FilePrefixVar, SecretsDir } from "../../domain/FlyteNames.ts"
 import { addAnnotations, addEnv } from "../../domain/PodEdit.ts"
 import type { SecretRequest } from "../../domain/SecretRequest.ts"
@@ -61,15 +60,15 @@ export const VaultManager: ManagerDefinition = {
   make: (settings) => fileOnly({
     type: "Vault",
     inject: (secret) => {
-      if (secret.group === "") return Effect.fail(reject("Vault", "needs group (the Vault secret path)"))
+      if (secret.group === "") return reject("Vault", "needs group (the Vault secret path)")
       if (secret.key === "" && secret.groupVersion !== "db") {
-        return Effect.fail(reject("Vault", "needs key (only group_version db secrets may omit it)"))
+        return reject("Vault", "needs key (only group_version db secrets may omit it)")
       }
-      return Effect.succeed(injected([
+      return injected([
         addEnv(DefaultDirVar, SecretsDir),
         addEnv(FilePrefixVar, ""),
         addAnnotations(vaultAnnotations(secret, settings.vaultSecretManager))
-      ]))
+      ])
     }
   })
 }
