@@ -6,6 +6,7 @@
  * apiVersion, kind and uid, as the API server requires (apiserver-contract.md, "The answer").
  */
 import type { JsonPatchOp } from "../domain/JsonPatch.ts"
+import { isObject } from "../domain/Pod.ts"
 import type { JsonObject } from "../domain/PodEdit.ts"
 
 export const SupportedVersions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"] as const
@@ -23,9 +24,6 @@ export interface AdmissionRequest {
   readonly dryRun: boolean
   readonly object: JsonObject | undefined
 }
-
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const str = (value: unknown): string => (typeof value === "string" ? value : "")
 

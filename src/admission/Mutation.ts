@@ -8,6 +8,7 @@
  */
 import { InjectedSecretsAudit, InjectLabel } from "../domain/FlyteNames.ts"
 import { planPatch } from "../domain/Patcher.ts"
+import { podFields, type PodFields } from "../domain/Pod.ts"
 import type { JsonObject, PodEdit } from "../domain/PodEdit.ts"
 import { decodeSecret, requestedSecrets } from "../domain/SecretAnnotation.ts"
 import { secretLabel } from "../domain/SecretRequest.ts"
@@ -15,23 +16,6 @@ import type { SecretLookupShape } from "../services/SecretLookup.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
 import { type AdmissionRequest, denial, respond } from "./AdmissionReview.ts"
 import type { ManagerUse, MutationResult, Outcome } from "./MutationResult.ts"
-
-const asObject = (value: unknown): JsonObject =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : {}
-
-const stringMap = (value: unknown): Readonly<Record<string, string>> => {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(asObject(value))) if (typeof v === "string") out[k] = v
-  return out
-}
-
-/** podName: the name, or `<generateName>*` for controller-made Pods whose name is not chosen yet. */
-const podName = (metadata: JsonObject): string =>
-  typeof metadata["name"] === "string" && metadata["name"] !== ""
-    ? metadata["name"]
-    : typeof metadata["generateName"] === "string"
-    ? `${metadata["generateName"]}*`
-    : ""
 
 interface Decided {
   readonly outcome: Outcome
@@ -53,12 +37,9 @@ export interface Engine {
  * in one Effect). It never fails: every problem is an in-band answer.
  */
 export const mutate = (request: AdmissionRequest, engine: Engine): MutationResult => {
-  const metadata = asObject(request.object?.["metadata"])
-  const namespace = typeof metadata["namespace"] === "string" && metadata["namespace"] !== ""
-    ? metadata["namespace"]
-    : request.namespace
-  const base = { uid: request.uid, namespace, pod: podName(metadata) }
-  const decided = decide(request, metadata, engine)
+  const pod = podFields(request.object)
+  const base = { uid: request.uid, namespace: pod.namespace || request.namespace, pod: pod.name }
+  const decided = decide(request, pod, engine)
   return { ...base, ...decided }
 }
 
@@ -69,12 +50,12 @@ const allow = (request: AdmissionRequest, warnings: ReadonlyArray<string> = []):
   review: respond(request.apiVersion, request.uid, { allowed: true, warnings })
 })
 
-const decide = (request: AdmissionRequest, metadata: JsonObject, engine: Engine): Decided => {
+const decide = (request: AdmissionRequest, pod: PodFields, engine: Engine): Decided => {
   const { lookup, onInjectionError } = engine
   if (request.operation !== "CREATE" || request.kind !== "Pod" || request.subResource !== "") return allow(request)
   if (request.object === undefined) return allow(request)
-  if (stringMap(metadata["labels"])[InjectLabel] !== "true") return allow(request)
-  const decoded = requestedSecrets(stringMap(metadata["annotations"]), engine.decode)
+  if (pod.labels[InjectLabel] !== "true") return allow(request)
+  const decoded = requestedSecrets(pod.annotations, engine.decode)
   if (decoded._tag === "Failure") {
     return refuse(request, [], [], `${decoded.annotation}: ${decoded.reason}`, onInjectionError, [])
   }

@@ -10,13 +10,9 @@
  * Op order is stable: annotations, volume items, new volumes, init containers, new init containers, containers.
  */
 import { add, type JsonPatchOp, pointer } from "./JsonPatch.ts"
+import { asArray, asObject, isObject } from "./Pod.ts"
 import type { EnvVar, JsonObject, PodEdit, Volume, VolumeMount } from "./PodEdit.ts"
 
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-const asArray = (value: unknown): ReadonlyArray<unknown> => (Array.isArray(value) ? value : [])
-const asObject = (value: unknown): JsonObject => (isObject(value) ? value : {})
 const nameOf = (value: unknown): unknown => asObject(value)["name"]
 const deepEqual = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
 

@@ -1,0 +1,48 @@
+/**
+ * Pod: the few Pod fields the engine reads, read straight off the raw object as the API server sent it.
+ *
+ * Deliberately not a decoded, re-encoded Pod: a typed Pod re-serialised drops every field its schema does not
+ * know (the trap vault-k8s avoids with hand-built patches), and decoding the whole review cost ~10% of
+ * throughput (docs/serve.md). Everything else in the object is left as it is; the Patcher only appends to it.
+ */
+import type { JsonObject } from "./PodEdit.ts"
+
+export const isObject = (value: unknown): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** asObject: the value when it is a JSON object, else an empty one (a missing or malformed field reads as empty). */
+export const asObject = (value: unknown): JsonObject => (isObject(value) ? value : {})
+
+/** asArray: the value when it is an array, else an empty one. */
+export const asArray = (value: unknown): ReadonlyArray<unknown> => (Array.isArray(value) ? value : [])
+
+/** stringMap: the string-valued entries of a map such as labels or annotations. */
+export const stringMap = (value: unknown): Readonly<Record<string, string>> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(asObject(value))) if (typeof v === "string") out[k] = v
+  return out
+}
+
+/** PodFields: what the Mutator reads of a Pod's metadata. */
+export interface PodFields {
+  readonly labels: Readonly<Record<string, string>>
+  readonly annotations: Readonly<Record<string, string>>
+  /** The object's namespace; empty for controller-made Pods (the request's namespace applies then). */
+  readonly namespace: string
+  /** The name, or `<generateName>*` for controller-made Pods whose name is not chosen yet. */
+  readonly name: string
+}
+
+const text = (value: unknown): string => (typeof value === "string" ? value : "")
+
+export const podFields = (pod: unknown): PodFields => {
+  const metadata = asObject(asObject(pod)["metadata"])
+  const name = text(metadata["name"])
+  const generateName = text(metadata["generateName"])
+  return {
+    labels: stringMap(metadata["labels"]),
+    annotations: stringMap(metadata["annotations"]),
+    namespace: text(metadata["namespace"]),
+    name: name !== "" ? name : generateName !== "" ? `${generateName}*` : ""
+  }
+}
