@@ -3,7 +3,7 @@
  * metrics, logging, TLS reload) answering a fixed patch, so the bench can tell the HTTP layer's cost from the
  * engine's. Usage: node bench/constantWebhook.ts <config.yaml>
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer } from "effect"
 import { Mutator } from "../src/admission/Mutator.ts"
 import { loggingLayer } from "../src/cli/Serve.ts"

@@ -4,7 +4,7 @@
  * that command runs, so a process pays only for the modules its command uses (`serve --embedded` idles at
  * about 30 MiB less without @kubernetes/client-node and the cluster services; docs/serve.md, Memory).
  */
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { configOnlyFlags, mutateFlags, serveFlags } from "./cli/Flags.ts"

@@ -1,6 +1,6 @@
 /** main: run the CLI. Nothing else lives here. */
-import { NodeRuntime } from "@effect/platform-node"
-import { serveTeardown } from "./cli/Serve.ts"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { serveTeardown } from "./cli/ServeTeardown.ts"
 import { cli } from "./Cli.ts"
 
 // serveTeardown: a completed signal-driven shutdown of `serve` exits 0 instead of 130; otherwise the default.

@@ -10,14 +10,13 @@
  * the files could not be written; 2 the config or the Kubernetes credentials cannot be read.
  */
 import { Console, Effect, Layer, Logger, Option, References } from "effect"
-import { Command } from "effect/cli"
 import { KubeClient } from "../kube/KubeClient.ts"
 import { CertService, type SecretOutcome } from "../services/CertService.ts"
 import { type CertMaterial, writeMaterialFiles } from "../services/certs/CertMaterial.ts"
 import { describeCert, splitPem, viewCert } from "../services/certs/Pem.ts"
 import { WebhookConfig, type WebhookConfigShape } from "../WebhookConfig.ts"
 import { exitWith } from "./CliExit.ts"
-import { configFlag } from "./Flags.ts"
+import type { ConfigOnlyInput } from "./Flags.ts"
 
 /** describeMaterial: one line per certificate, key-free. */
 export const describeMaterial = (material: CertMaterial): ReadonlyArray<string> => {
@@ -45,7 +44,8 @@ const report = (settings: WebhookConfigShape, outcome: SecretOutcome) =>
 /** logLayer: JSON log lines on stderr (stdout carries the report). */
 const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succeed(References.LogToStderr, true))
 
-export const initCerts = Command.make("init-certs", { config: configFlag }, ({ config }) =>
+/** initCerts: the handler of `flyte-pod-webhook init-certs` (listed in src/Cli.ts). */
+export const initCerts = ({ config }: ConfigOnlyInput) =>
   Effect.gen(function*() {
     const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
       Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
@@ -70,8 +70,4 @@ export const initCerts = Command.make("init-certs", { config: configFlag }, ({ c
       )
       yield* Console.log(`  files: ca.crt, ca.key, tls.crt, tls.key written to ${settings.webhook.certDir} (keys mode 0600)`)
     }
-  }).pipe(Effect.provide(logLayer))).pipe(
-  Command.withDescription(
-    "Create or renew the webhook's CA and serving certificate in the Secret webhook.secretName (idempotent, safe to run concurrently)"
-  )
-)
+  }).pipe(Effect.provide(logLayer))

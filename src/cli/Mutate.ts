@@ -4,13 +4,12 @@
  * or the config cannot be read.
  */
 import { Console, Effect, JsonPatch, Layer, Option, type Schema } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
 import * as fs from "node:fs"
 import * as YAML from "yaml"
 import { Mutator } from "../admission/Mutator.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
 import { exitWith } from "./CliExit.ts"
-import { configFlag } from "./Flags.ts"
+import type { MutateInput } from "./Flags.ts"
 
 type Json = Schema.Json
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
@@ -49,17 +48,8 @@ const asReview = (input: unknown): Record<string, unknown> | undefined => {
 const decodePatch = (response: Record<string, unknown>): ReadonlyArray<unknown> =>
   typeof response["patch"] === "string" ? JSON.parse(Buffer.from(response["patch"], "base64").toString("utf8")) : []
 
-const output = Flag.Literals("output", ["pod", "patch", "review"]).pipe(
-  Flag.withAlias("o"),
-  Flag.withDescription("what to print: the mutated Pod (default), the JSONPatch, or the AdmissionReview response"),
-  Flag.withDefault("pod")
-)
-const file = Argument.String("file").pipe(
-  Argument.withDescription("a Pod or an AdmissionReview, JSON or YAML; - for standard input"),
-  Argument.withDefault("-")
-)
-
-export const mutate = Command.make("mutate", { config: configFlag, output, file }, ({ config, output, file }) =>
+/** mutate: the handler of `flyte-pod-webhook mutate` (flags in Flags.ts, listed in src/Cli.ts). */
+export const mutate = ({ config, file, output }: MutateInput) =>
   Effect.gen(function*() {
     const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
       Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
@@ -89,4 +79,4 @@ export const mutate = Command.make("mutate", { config: configFlag, output, file 
       const mutated = JsonPatch.apply(decodePatch(response) as JsonPatch.JsonPatch, pod)
       yield* Console.log(JSON.stringify(mutated, null, 2))
     }
-  })).pipe(Command.withDescription("Run the injection offline on a Pod or AdmissionReview and print the result"))
+  })

@@ -7,34 +7,28 @@
  * unless `--config` is given, creates a throwaway CA and a serving certificate for localhost in the config's
  * certDir (a git-ignored folder) and prints a `curl` that returns a patch.
  *
+ * With Kubernetes credentials (and not `--embedded`) the cluster wiring in ServeCluster.ts is imported and
+ * added: registration and certificate renewal. Without them that module, and @kubernetes/client-node with it,
+ * is never loaded.
+ *
  * SIGTERM / SIGINT interrupt the command (NodeRuntime.runMain); WebhookServer's finalizer drains and closes.
- * A shutdown that got that far exits 0 (`serveTeardown`), not runMain's 130 for an interrupted program.
+ * A shutdown that got that far exits 0 (ServeTeardown.ts), not runMain's 130 for an interrupted program.
  */
-import { Cause, Console, Effect, Exit, Layer, Logger, type LogLevel, Option, References, Runtime } from "effect"
-import { Command, Flag } from "effect/cli"
+import { Console, Effect, Layer, Logger, type LogLevel, Option, References } from "effect"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { Mutator } from "../admission/Mutator.ts"
 import { WebhookServer } from "../http/WebhookServer.ts"
-import { KubeClient } from "../kube/KubeClient.ts"
-import { background, sourcesLayer } from "../services/certs/CertLifecycle.ts"
 import { Readiness } from "../services/Readiness.ts"
-import { Registrar } from "../services/Registrar.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
 import { WebhookConfig, type WebhookConfigShape, type LogLevel as ConfigLogLevel } from "../WebhookConfig.ts"
 import { exitWith } from "./CliExit.ts"
 import { ensureEmbeddedCerts } from "./EmbeddedCerts.ts"
-import { configFlag } from "./Flags.ts"
+import { EMBEDDED_CONFIG, type ServeInput } from "./Flags.ts"
+import { markShutdownCompleted } from "./ServeTeardown.ts"
 
-/** The embedded default's config file, relative to the repository root (where `npm start` runs). */
-export const EMBEDDED_CONFIG = "deploy/examples/embedded-config.yaml"
+export { EMBEDDED_CONFIG }
 const EXAMPLE_REVIEW = "deploy/examples/flyte-task-pod-review.json"
-
-const embeddedFlag = Flag.Boolean("embedded").pipe(
-  Flag.withDescription(
-    `no cluster: use ${EMBEDDED_CONFIG} (unless --config), make a throwaway CA and localhost certificate, print a curl`
-  ),
-  Flag.withDefault(false)
-)
 
 const effectLevel = (level: ConfigLogLevel): LogLevel.LogLevel => (level === "Warning" ? "Warn" : level)
 
@@ -59,28 +53,34 @@ export const serverLayer = (settings: WebhookConfigShape) =>
   )
 
 /**
- * clusterLayer: the listener plus what needs the API server: certificates per `webhook.certSource` (renewed
- * through the Secret), the Registrar, and the shared readiness gates. `background` starts after listening.
+ * mayHaveCredentials: false when @kubernetes/client-node's `KubeConfig.loadFromDefault` can only fall back to
+ * its placeholder http://localhost:8080 (which KubeClient.available reports as no credentials): no
+ * `KUBECONFIG`, no `$HOME/.kube/config`, no service account token, not Windows (client-node 2.0.1,
+ * dist/config.js). Checked first so that a standalone server never loads the client library; when it is
+ * true, KubeClient.available gives the answer.
  */
-export const clusterLayer = (settings: WebhookConfigShape) => {
-  const config = Layer.succeed(WebhookConfig, settings)
-  const shared = Layer.mergeAll(Readiness.layer, KubeClient.layer).pipe(Layer.provideMerge(config))
-  const sources = sourcesLayer(settings).pipe(Layer.provideMerge(shared))
-  const registrar = Registrar.layer.pipe(Layer.provideMerge(sources))
-  return WebhookServer.layer.pipe(
-    Layer.provideMerge(registrar),
-    Layer.provide([Mutator.layer, tracing(settings.webhook.otlpEndpoint)]),
-    Layer.provide(config)
-  )
+const mayHaveCredentials = (): boolean => {
+  const exists = (file: string) => {
+    try {
+      fs.accessSync(file)
+      return true
+    } catch {
+      return false
+    }
+  }
+  const kubeconfig = process.env["KUBECONFIG"]
+  const home = process.env["HOME"]
+  return (kubeconfig !== undefined && kubeconfig.length > 0) || process.platform === "win32" ||
+    (home !== undefined && home.length > 0 && exists(path.join(home, ".kube", "config"))) ||
+    exists("/var/run/secrets/kubernetes.io/serviceaccount/token")
 }
 
-let shutdownCompleted = false
-
-/** serveTeardown: exit 0 after a signal-driven shutdown that completed; otherwise runMain's defaults. */
-export const serveTeardown: Runtime.Teardown = (exit, onExit) =>
-  shutdownCompleted && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
-    ? onExit(0)
-    : Runtime.defaultTeardown(exit, onExit)
+/** cluster: the cluster wiring (ServeCluster.ts), imported only when credentials exist; undefined otherwise. */
+const cluster = Effect.gen(function*() {
+  if (!mayHaveCredentials()) return undefined
+  const wiring = yield* Effect.promise(() => import("./ServeCluster.ts"))
+  return (yield* wiring.credentialsAvailable) ? wiring : undefined
+})
 
 const describe = (e: unknown): string =>
   typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
@@ -98,7 +98,8 @@ const curlHint = (caFile: string, port: number) =>
     ""
   ].join("\n")
 
-export const serve = Command.make("serve", { config: configFlag, embedded: embeddedFlag }, ({ config, embedded }) =>
+/** serve: the handler of `flyte-pod-webhook serve` (flags in Flags.ts, listed in src/Cli.ts). */
+export const serve = ({ config, embedded }: ServeInput) =>
   Effect.gen(function*() {
     const file = Option.getOrUndefined(config) ?? (embedded ? EMBEDDED_CONFIG : undefined)
     const settings = yield* WebhookConfig.load(file).pipe(
@@ -111,8 +112,8 @@ export const serve = Command.make("serve", { config: configFlag, embedded: embed
       )
       caFile = path.relative(process.cwd(), certs.caFile) || certs.caFile
     }
-    const standalone = embedded || (yield* KubeClient.available) === false
-    if (standalone && !embedded) {
+    const wiring = embedded ? undefined : yield* cluster
+    if (wiring === undefined && !embedded) {
       yield* Effect.logWarning(
         "no Kubernetes credentials (KUBECONFIG, ~/.kube/config or a service account): serving certificates from " +
           "webhook.certDir without registration or certificate renewal"
@@ -122,13 +123,13 @@ export const serve = Command.make("serve", { config: configFlag, embedded: embed
       const server = yield* WebhookServer
       if (caFile !== undefined) yield* Console.error(curlHint(caFile, server.port))
     })
-    yield* (standalone
+    yield* (wiring === undefined
       ? listening.pipe(Effect.andThen(Effect.never), Effect.provide(serverLayer(settings)))
       : listening.pipe(
-        Effect.andThen(background), // only once the TLS listener accepts (WebhookServer is built)
-        Effect.provide(clusterLayer(settings))
+        Effect.andThen(wiring.background), // only once the TLS listener accepts (WebhookServer is built)
+        Effect.provide(wiring.clusterLayer(settings, tracing(settings.webhook.otlpEndpoint)))
       )).pipe(
-      Effect.onInterrupt(() => Effect.sync(() => void (shutdownCompleted = true))),
+      Effect.onInterrupt(() => Effect.sync(markShutdownCompleted)),
       Effect.catchTags({
         ListenError: (e) => exitWith(1, `cannot listen on ${e.address}: ${e.reason}`),
         TlsError: (e) => exitWith(1, `serving certificate in ${settings.webhook.certDir}: ${e.reason}`),
@@ -138,4 +139,4 @@ export const serve = Command.make("serve", { config: configFlag, embedded: embed
       Effect.catch((e) => exitWith(1, `cannot start: ${describe(e)}`)),
       Effect.provide(loggingLayer(settings.webhook.logLevel))
     )
-  })).pipe(Command.withDescription("Serve the admission webhook over HTTPS, with probes and metrics on a plain-HTTP port"))
+  })

@@ -5,16 +5,16 @@
  * reached after retries; 2 the config or the Kubernetes credentials cannot be read.
  */
 import { Console, Effect, Layer, Logger, Option, References } from "effect"
-import { Command } from "effect/cli"
 import { KubeClient } from "../kube/KubeClient.ts"
 import { unregister as deleteRegistration } from "../services/Registrar.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
 import { exitWith } from "./CliExit.ts"
-import { configFlag } from "./Flags.ts"
+import type { ConfigOnlyInput } from "./Flags.ts"
 
 const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succeed(References.LogToStderr, true))
 
-export const unregister = Command.make("unregister", { config: configFlag }, ({ config }) =>
+/** unregister: the handler of `flyte-pod-webhook unregister` (listed in src/Cli.ts). */
+export const unregister = ({ config }: ConfigOnlyInput) =>
   Effect.gen(function*() {
     const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
       Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
@@ -36,6 +36,4 @@ export const unregister = Command.make("unregister", { config: configFlag }, ({ 
         ? `unregister: MutatingWebhookConfiguration ${name} deleted`
         : `unregister: MutatingWebhookConfiguration ${name} not found; nothing to do`
     )
-  }).pipe(Effect.provide(logLayer))).pipe(
-  Command.withDescription("Delete the webhook's MutatingWebhookConfiguration (for uninstalls); absent is fine")
-)
+  }).pipe(Effect.provide(logLayer))
