@@ -47,7 +47,8 @@
             cp -r bin src node_modules $app/
             makeWrapper ${nodejs}/bin/node $out/bin/flyte-pod-webhook \
               --add-flags $app/bin/flyte-pod-webhook.js \
-              --set-default NODE_ENV production
+              --set-default NODE_ENV production \
+              --set-default NODE_OPTIONS "--max-semi-space-size=8 --max-old-space-size=256"
             runHook postInstall
           '';
           passthru = { inherit nodejs; };
@@ -72,7 +73,7 @@
             Cmd = [ "serve" "--config" "/etc/flyte/config/config.yaml" ];
             User = "65532:65532";
             WorkingDir = "${cli}/lib/flyte-pod-webhook";
-            Env = [ "NODE_ENV=production" "SSL_CERT_FILE=${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt" ];
+            Env = [ "NODE_ENV=production" "NODE_OPTIONS=--max-semi-space-size=8 --max-old-space-size=256" "SSL_CERT_FILE=${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt" ];
             ExposedPorts = { "9443/tcp" = { }; "10254/tcp" = { }; };
           };
         };

@@ -9,8 +9,13 @@
  * then peak RSS (VmHWM) of each server and the ratios against the targets of issue 3.
  * Each measurement runs BENCH_ROUNDS times, the servers interleaved, and the median is reported, so that a
  * burst of other work on the machine skews one round rather than one server.
- * Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (25), BENCH_ROUNDS (3), BENCH_NODE_FLAGS (extra node
- * flags for the webhook, e.g. `--max-semi-space-size=4`).
+ * The webhook runs as the image runs it: `node bin/flyte-pod-webhook.js serve` with the Dockerfile's ENV
+ * (NODE_ENV, NODE_OPTIONS: V8's heap sizes), plus `--embedded` so that no cluster credentials on the machine
+ * can turn on registration. The HTTP-layer server gets the same NODE_OPTIONS; the ceiling runs with Node's
+ * defaults, as a bare server would.
+ * Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (25), BENCH_ROUNDS (3), BENCH_WARMUP (seconds of each
+ * fixed-rate run left uncounted, 5), BENCH_NODE_OPTIONS (replaces the image's NODE_OPTIONS for the webhook
+ * and the HTTP-layer server, e.g. `BENCH_NODE_OPTIONS= npm run bench` for Node's defaults).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -23,8 +28,26 @@ const root = path.resolve(import.meta.dirname, "..")
 const seconds = Number(process.env["BENCH_SECONDS"] ?? 10)
 const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 25)
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3)
-const nodeFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f.length > 0)
+const warmup = Number(process.env["BENCH_WARMUP"] ?? 5)
 const cpus = os.cpus().length
+
+/** imageEnv: the Dockerfile's `ENV KEY=value` / `ENV KEY="value"` pairs, what the container starts with. */
+const imageEnv = (): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const line of fs.readFileSync(path.join(root, "Dockerfile"), "utf8").split("\n")) {
+    if (!line.startsWith("ENV ")) continue
+    for (const [, key, value] of line.slice(4).matchAll(/([A-Za-z_]\w*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+      env[key!] = value!.startsWith('"') ? JSON.parse(value!) : value!
+    }
+  }
+  return env
+}
+const deployedEnv = (): Record<string, string> => {
+  const env = imageEnv()
+  const override = process.env["BENCH_NODE_OPTIONS"]
+  if (override !== undefined) env["NODE_OPTIONS"] = override
+  return env
+}
 
 const ensureWrk = () => {
   if (spawnSync("wrk", ["--version"]).error === undefined) return
@@ -50,9 +73,16 @@ const waitForPort = async (port: number) => {
   throw new Error(`nothing listening on ${port}`)
 }
 
-const startServer = async (name: string, args: ReadonlyArray<string>, port: number): Promise<ChildProcess> => {
+const startServer = async (
+  name: string,
+  args: ReadonlyArray<string>,
+  port: number,
+  env: Record<string, string> = {}
+): Promise<ChildProcess> => {
   const [command, argv] = pin(0, process.execPath, args)
-  const child = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+  const base = { ...process.env }
+  delete base["NODE_OPTIONS"] // only what `env` says: the image's for ours, Node's defaults for the ceiling
+  const child = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...base, ...env } })
   let stderr = ""
   child.stderr?.on("data", (c) => (stderr = (stderr + c).slice(-4000)))
   child.on("exit", (code, signal) => {
@@ -65,11 +95,13 @@ const startServer = async (name: string, args: ReadonlyArray<string>, port: numb
   return child
 }
 
-const peakRssMiB = (pid: number): number => {
+/** rssMiB: VmHWM (peak resident set) or VmRSS (now) of a process, in MiB. */
+const rssMiB = (pid: number, field: "VmHWM" | "VmRSS" = "VmHWM"): number => {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0)
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0)
   return Math.round((kb / 1024) * 10) / 10
 }
+const peakRssMiB = (pid: number) => rssMiB(pid, "VmHWM")
 
 const toMs = (text: string): number => {
   const m = /^([\d.]+)(us|ms|s)$/.exec(text.trim())
@@ -100,7 +132,7 @@ const wrk = (url: string, bodyFile: string, duration: number): Throughput => {
 
 const fixedRate = (url: string, bodyFile: string, rate: number): Latency => {
   const [command, argv] = pin(1, process.execPath, [
-    path.join(root, "bench/fixedRate.ts"), url, bodyFile, String(rate), String(seconds), String(connections)
+    path.join(root, "bench/fixedRate.ts"), url, bodyFile, String(rate), String(seconds), String(connections), String(warmup)
   ])
   const run = spawnSync(command, argv, { encoding: "utf8" })
   if (run.status !== 0) throw new Error(`fixedRate failed: ${run.stderr}`)
@@ -171,10 +203,14 @@ const main = async () => {
   writeConfig("constant.yaml", constant)
 
   console.log(`machine: ${cpus} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`)
-  console.log(`runs: ${seconds}s each, ${connections} connections, median of ${rounds} interleaved rounds${nodeFlags.length > 0 ? `, webhook node flags: ${nodeFlags.join(" ")}` : ""}`)
-  const webhook = await startServer("webhook", [...nodeFlags, "src/main.ts", "serve", "--embedded", "--config", path.join(work, "config.yaml")], ours.port)
+  const env = deployedEnv()
+  console.log(`runs: ${seconds}s each, ${connections} connections, median of ${rounds} interleaved rounds; fixed rate after ${warmup}s uncounted`)
+  console.log(`webhook: node bin/flyte-pod-webhook.js serve --embedded, NODE_OPTIONS=${JSON.stringify(env["NODE_OPTIONS"] ?? "")}${process.env["BENCH_NODE_OPTIONS"] === undefined ? " (the image's)" : " (BENCH_NODE_OPTIONS)"}`)
+  const webhook = await startServer("webhook", ["bin/flyte-pod-webhook.js", "serve", "--embedded", "--config", path.join(work, "config.yaml")], ours.port, env)
   const ceiling = await startServer("ceiling", ["bench/ceiling.ts", String(ceilingPort), certDir], ceilingPort)
-  const httpOnly = await startServer("constant", ["bench/constantWebhook.ts", path.join(work, "constant.yaml")], constant.port)
+  const httpOnly = await startServer("constant", ["bench/constantWebhook.ts", path.join(work, "constant.yaml")], constant.port, env)
+  await new Promise((r) => setTimeout(r, 2000)) // settle, then idle RSS
+  const idle = { ours: rssMiB(webhook.pid!, "VmRSS"), ceiling: rssMiB(ceiling.pid!, "VmRSS") }
   const constantUrl = `https://127.0.0.1:${constant.port}/mutate`
   const ourUrl = `https://127.0.0.1:${ours.port}/mutate`
   const ceilingUrl = `https://127.0.0.1:${ceilingPort}/mutate`
@@ -213,6 +249,7 @@ const main = async () => {
     row(`fixed rate ${rate} req/s: p99 (ms)`, fOurs.p99, fCeil.p99, ratio(fOurs.p99, fCeil.p99))
     row("1 MiB Pod: req/s", bOurs.rps, bCeil.rps, ratio(bOurs.rps, bCeil.rps))
     row("  p50 / p99 latency (ms)", `${bOurs.p50} / ${bOurs.p99}`, `${bCeil.p50} / ${bCeil.p99}`, ratio(bOurs.p99, bCeil.p99))
+    row("idle RSS before any load (MiB)", idle.ours, idle.ceiling, ratio(idle.ours, idle.ceiling))
     row("peak RSS after small runs (MiB)", rssSmall.ours, rssSmall.ceiling, ratio(rssSmall.ours, rssSmall.ceiling))
     row("peak RSS incl. 1 MiB runs (MiB)", rss.ours, rss.ceiling, ratio(rss.ours, rss.ceiling))
     console.log("")

@@ -69,6 +69,11 @@ const out = joined.map((line) => {
   const instr = op.toUpperCase()
   const args = rest.trim()
   if ((instr === "ENTRYPOINT" || instr === "CMD") && args.startsWith("[")) return { instr, argv: JSON.parse(args) }
+  if (instr === "ENV") { // KEY=value pairs, a value may be "quoted" (with spaces); or the legacy ENV KEY value
+    const pairs = [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)]
+      .map(([, key, value]) => `${key}=${value.startsWith('"') ? JSON.parse(value) : value}`)
+    return { instr, args, env: pairs.length > 0 ? pairs : [args.replace(/^(\S+)\s+/, "$1=")] }
+  }
   return { instr, args: args.replace(/\s+/g, " ") }
 })
 console.log(JSON.stringify(out))
@@ -109,7 +114,7 @@ for ((i = 0; i < count; i++)); do
       [[ "$args" == node:24* ]] || die "the base image is $args, expected node:24-*"
       ;;
     ENV)
-      for pair in $args; do IMAGE_ENV+=("$pair"); done
+      while IFS= read -r pair; do IMAGE_ENV+=("$pair"); done < <(field "$i" env)
       log "ENV $args"
       ;;
     WORKDIR)

@@ -4,8 +4,10 @@
  * they carry. Sources: issue 6 (hardening, RBAC, probes, grace period), spec section 5 (registration).
  */
 import { assert } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import type { WebhookConfigShape } from "../../src/WebhookConfig.ts"
-import type { K8sObject } from "./Manifests.ts"
+import { type K8sObject, repoRoot } from "./Manifests.ts"
 
 // ---- The fields read here -----------------------------------------------------------------------------------
 
@@ -23,7 +25,11 @@ interface Container {
   readonly name: string
   readonly args?: ReadonlyArray<string>
   readonly ports?: ReadonlyArray<{ readonly name?: string; readonly containerPort: number }>
-  readonly env?: ReadonlyArray<{ readonly name: string; readonly valueFrom?: { readonly fieldRef?: { readonly fieldPath?: string } } }>
+  readonly env?: ReadonlyArray<{
+    readonly name: string
+    readonly value?: string
+    readonly valueFrom?: { readonly fieldRef?: { readonly fieldPath?: string } }
+  }>
   readonly livenessProbe?: Probe
   readonly readinessProbe?: Probe
   readonly resources?: {
@@ -143,6 +149,33 @@ export const checkNoSelfInjection = (objects: ReadonlyArray<K8sObject>): void =>
 
 const env = (container: Container, name: string) => container.env?.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath
 
+/** The image's NODE_OPTIONS (the Dockerfile's `ENV NODE_OPTIONS="..."`): V8's heap sizes. */
+export const imageNodeOptions = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(
+  fs.readFileSync(path.join(repoRoot, "Dockerfile"), "utf8")
+)?.[1]
+
+/** mebibytes of a Kubernetes memory quantity (Mi, Gi, M, G or bytes). */
+const mebibytes = (quantity: unknown): number => {
+  const m = /^(\d+(?:\.\d+)?)(Mi|Gi|M|G)?$/.exec(String(quantity))
+  if (m === null) return Number.NaN
+  const n = Number(m[1])
+  return m[2] === "Mi" ? n : m[2] === "Gi" ? n * 1024 : m[2] === "M" ? (n * 1e6) / 2 ** 20 : m[2] === "G" ? (n * 1e9) / 2 ** 20 : n / 2 ** 20
+}
+
+/**
+ * checkHeapFitsLimit: the container's NODE_OPTIONS is the image's, and its memory limit holds V8's heap at
+ * its largest (old generation + three semi-spaces) plus 128 MiB for code, Buffers and TLS (docs/serve.md,
+ * "Memory": the webhook idles at ~150-180 MiB of which the heap is a fraction).
+ */
+const checkHeapFitsLimit = (container: Container): void => {
+  const options = container.env?.find((e) => e.name === "NODE_OPTIONS")?.value
+  assert.isDefined(imageNodeOptions, "the Dockerfile sets NODE_OPTIONS")
+  assert.strictEqual(options, imageNodeOptions, "NODE_OPTIONS as in the image")
+  const flag = (name: string) => Number(new RegExp(`--${name}=(\\d+)`).exec(options ?? "")?.[1])
+  const heap = flag("max-old-space-size") + 3 * flag("max-semi-space-size")
+  assert.isAtLeast(mebibytes(container.resources?.limits?.["memory"]), heap + 128, `memory limit >= heap ${heap} MiB + 128 MiB`)
+}
+
 /** checkDeployment: the webhook's Deployment agrees with its config (ports, probes, certs, grace period). */
 export const checkDeployment = (objects: ReadonlyArray<K8sObject>, config: WebhookConfigShape): void => {
   const w = config.webhook
@@ -159,6 +192,7 @@ export const checkDeployment = (objects: ReadonlyArray<K8sObject>, config: Webho
   assert.deepStrictEqual(container.readinessProbe?.httpGet, { path: "/readyz", port: "probes" })
   assert.strictEqual(env(container, "POD_NAMESPACE"), "metadata.namespace")
   assert.strictEqual(env(container, "POD_NAME"), "metadata.name")
+  checkHeapFitsLimit(container)
   const grace = pod.terminationGracePeriodSeconds ?? 30
   assert.isAbove(grace, w.drainDelaySeconds + w.shutdownTimeoutSeconds, "grace period > drainDelay + shutdownTimeout")
 
