@@ -14,11 +14,12 @@ RUN groupadd --gid 65532 nonroot \
 
 ENV NODE_ENV=production
 # V8's heap sizes, fixed rather than derived from the memory Node sees (a 24 GiB host: 32 MiB semi-spaces and
-# a 4 GiB old generation; a Pod limited to 512Mi: ~1 MiB and 256 MiB), so that a Pod, a laptop and the
+# a 4 GiB old generation; a Pod limited to 512Mi: 1 MiB and 256 MiB), so that a Pod, a laptop and the
 # benchmark run one configuration. 8 MiB semi-spaces: a third less peak RSS than the host default at the same
-# throughput on task Pods (1-2 MiB ones cost a fifth of the throughput on 1 MiB Pods); 256 MiB of old
-# generation: what Node picks in a Pod limited to 1 GiB or less. Figures: docs/serve.md, "Memory". The
-# manifests set the same value and size their memory limit on it; bench/run.ts reads this line.
+# throughput on task Pods (2 MiB ones save as much but cost a fifth or more on 1 MiB Pods). 256 MiB of old
+# generation: what Node picks in any Pod limited to 1 GiB or less (against 4 GiB it costs ~20 % on 1 MiB
+# Pods). Figures: docs/serve.md, "Memory". The manifests set the same value and size their memory limit on
+# it; bench/run.ts reads this line.
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"
 WORKDIR /app
 
