@@ -14,7 +14,7 @@ import {
 import { makeSecretRequest } from "../../src/domain/SecretRequest.ts"
 import { secretRequest } from "./SecretArbitraries.ts"
 
-/** The `flyte.secrets/s0` annotation of /work/shared/fixtures/flyte-task-pod-review.json (a Pod flytepropeller made). */
+/** The `flyte.secrets/s0` annotation of the shared fixture (bench/flyte-task-pod-review.json is a copy) (a Pod flytepropeller made). */
 const FixtureAnnotation =
   "m4zg54lqhiqcezdcfvrxezleomrau12fpe4caitqmfzxg42pojscectnn41w34c6ojsxc4ljojsw1zlooq4carkokzpvmqksbi"
 

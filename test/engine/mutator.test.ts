@@ -216,7 +216,7 @@ describe("bodies that are not an AdmissionReview we can answer: BadReview, uid k
 describe("the shared fixture: a real flytepropeller task Pod", () => {
   it.effect("db-creds/password as ENV_VAR through K8s, appended after the existing env", () =>
     Effect.gen(function*() {
-      const body = JSON.parse(fs.readFileSync("/work/shared/fixtures/flyte-task-pod-review.json", "utf8"))
+      const body = JSON.parse(fs.readFileSync(new URL("../../bench/flyte-task-pod-review.json", import.meta.url), "utf8"))
       const result = yield* reviewWith(body)
       const response = responseOf(result.review)
       assert.strictEqual(result.review["apiVersion"], "admission.k8s.io/v1")
