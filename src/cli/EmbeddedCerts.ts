@@ -1,14 +1,13 @@
 /**
  * EmbeddedCerts: a throwaway CA and a serving certificate for `localhost` / `127.0.0.1`, for `serve --embedded`
- * (`npm start`) and the HTTP tests. Not for clusters: the CertService issues those (same library, node-forge;
- * the two should be unified there). Keys come from `node:crypto` (fast, native); node-forge builds and signs
- * the X.509 certificates, which `node:crypto` cannot.
+ * (`npm start`), the HTTP tests and the benchmark. Not for clusters: the CertService issues those. Both use the
+ * same Issuer (services/certs/Issuer.ts); this file only picks the names, the validity and the files.
  */
 import { Data, Effect } from "effect"
-import forge from "node-forge"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { generateKeySync, issueCa, issueServing as issueCertificate } from "../services/certs/Issuer.ts"
 
 export class EmbeddedCertError extends Data.TaggedError("EmbeddedCertError")<{ readonly reason: string }> {}
 
@@ -17,38 +16,17 @@ export interface Issued {
   readonly keyPem: string
 }
 
-const newKeys = () => {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs1", format: "pem" }
-  })
-  return { keyPem: privateKey, privateKey: forge.pki.privateKeyFromPem(privateKey), publicKey: forge.pki.publicKeyFromPem(publicKey) }
-}
+const DayMillis = 86_400_000
+const validity = (days: number) => ({
+  notBefore: new Date(Date.now() - 60_000),
+  notAfter: new Date(Date.now() + days * DayMillis)
+})
 
-const baseCert = (publicKey: forge.pki.PublicKey, days: number) => {
-  const cert = forge.pki.createCertificate()
-  cert.publicKey = publicKey
-  cert.serialNumber = `01${crypto.randomBytes(15).toString("hex")}` // positive, 16 bytes
-  cert.validity.notBefore = new Date(Date.now() - 60_000)
-  cert.validity.notAfter = new Date(Date.now() + days * 86_400_000)
-  return cert
-}
-
-/** makeCa creates a self-signed CA valid for `days`. */
+/** makeCa creates a self-signed CA valid for `days`, with the webhook's own issuer. */
 export const makeCa = (commonName = "flyte-pod-webhook embedded CA", days = 365): Issued => {
-  const keys = newKeys()
-  const cert = baseCert(keys.publicKey, days)
-  const subject = [{ name: "commonName", value: commonName }]
-  cert.setSubject(subject)
-  cert.setIssuer(subject)
-  cert.setExtensions([
-    { name: "basicConstraints", cA: true, critical: true },
-    { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
-    { name: "subjectKeyIdentifier" }
-  ])
-  cert.sign(keys.privateKey, forge.md.sha256.create())
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem }
+  const key = generateKeySync(2048)
+  const certPem = Effect.runSync(issueCa({ key, commonName, ...validity(days) }))
+  return { certPem, keyPem: key.privatePem }
 }
 
 /** issueServing signs a serving certificate for the given DNS names and IPs with `ca`. */
@@ -57,22 +35,16 @@ export const issueServing = (
   names: { readonly dns: ReadonlyArray<string>; readonly ips: ReadonlyArray<string> },
   days = 90
 ): Issued => {
-  const keys = newKeys()
-  const caCert = forge.pki.certificateFromPem(ca.certPem)
-  const cert = baseCert(keys.publicKey, days)
-  cert.setSubject([{ name: "commonName", value: names.dns[0] ?? names.ips[0] ?? "localhost" }])
-  cert.setIssuer(caCert.subject.attributes)
-  cert.setExtensions([
-    { name: "basicConstraints", cA: false },
-    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: "extKeyUsage", serverAuth: true },
-    {
-      name: "subjectAltName",
-      altNames: [...names.dns.map((value) => ({ type: 2, value })), ...names.ips.map((ip) => ({ type: 7, ip }))]
-    }
-  ])
-  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create())
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem }
+  const key = generateKeySync(2048)
+  const certPem = Effect.runSync(issueCertificate({
+    key,
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+    commonName: names.dns[0] ?? names.ips[0] ?? "localhost",
+    names: [...names.dns, ...names.ips],
+    ...validity(days)
+  }))
+  return { certPem, keyPem: key.privatePem }
 }
 
 const LOCAL_NAMES = { dns: ["localhost"], ips: ["127.0.0.1"] }

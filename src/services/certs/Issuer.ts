@@ -42,6 +42,16 @@ export const generateKey = (bits: number): Effect.Effect<KeyPair, IssueError> =>
     )
   })
 
+/** generateKeySync: the same key, blocking; for one-off tools (the embedded default, tests), never a server. */
+export const generateKeySync = (bits: number): KeyPair => {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", {
+    modulusLength: bits,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" }
+  })
+  return { privatePem: privateKey, publicPem: publicKey }
+}
+
 /** randomSerial: 128 random bits as a positive DER INTEGER (a 00 byte is prepended when the top bit is set). */
 export const randomSerial = (): string => {
   const bytes = crypto.randomBytes(16)
