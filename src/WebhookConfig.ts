@@ -85,8 +85,14 @@ export interface WebhookSettings {
   readonly probePort: number
   /** Requests in work at once. Default 64 (from the benchmark; see README). */
   readonly maxInFlight: number
-  /** Requests waiting for a slot; past it they get 503 with Retry-After at once. Default 256. */
+  /** Requests waiting for a slot; past it they get 429 with Retry-After at once. Default 256. */
   readonly maxQueue: number
+  /**
+   * Request body bytes held at once across all requests (bodies still arriving). A body that would pass it gets
+   * 429 with Retry-After, so slow or huge uploads from anything that reaches the port cannot exhaust memory.
+   * Default 64 MiB (a real API server sends at most ~3 MB per Pod review).
+   */
+  readonly maxBufferedBytes: number
   /** Deadline for a request without `?timeout=`, in seconds. Default 10 (the API server's default). */
   readonly requestTimeoutSeconds: number
   /** Seconds to keep serving after SIGTERM while endpoints update. Default 5. */
@@ -207,6 +213,10 @@ export const parseSettings = (
     probePort: integer(w, "probePort", "webhook.probePort", 10254, { min: 0, max: 65535 }),
     maxInFlight: integer(w, "maxInFlight", "webhook.maxInFlight", 64, { min: 1, max: 100_000 }),
     maxQueue: integer(w, "maxQueue", "webhook.maxQueue", 256, { min: 0, max: 1_000_000 }),
+    maxBufferedBytes: integer(w, "maxBufferedBytes", "webhook.maxBufferedBytes", 64 * 1024 * 1024, {
+      min: 1024 * 1024,
+      max: 4 * 1024 * 1024 * 1024
+    }),
     requestTimeoutSeconds: seconds(w, "requestTimeout", "webhook.requestTimeout", 10),
     drainDelaySeconds: seconds(w, "drainDelay", "webhook.drainDelay", 5),
     shutdownTimeoutSeconds: seconds(w, "shutdownTimeout", "webhook.shutdownTimeout", 20),

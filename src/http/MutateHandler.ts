@@ -27,6 +27,8 @@ export interface MutateDeps {
   readonly metrics: WebhookMetrics
   readonly log: RequestLog
   readonly defaultTimeoutMs: number
+  /** Body bytes held across all requests; see `webhook.maxBufferedBytes`. */
+  readonly buffered: BodyBudget
   readonly onInjectionError: OnInjectionError
   /** true once shutdown has begun: answers carry `Connection: close`. */
   readonly closing: () => boolean
@@ -46,6 +48,24 @@ const isJsonContentType = (value: string | undefined): boolean => {
 const jsonErrorMessage = (cause: unknown): string => {
   const position = /at position (\d+)/.exec(cause instanceof Error ? cause.message : "")?.[1]
   return position === undefined ? "request body is not valid JSON" : `request body is not valid JSON (at byte ${position})`
+}
+
+/** BodyBudget: request body bytes held at once, across requests, against `webhook.maxBufferedBytes`. */
+export class BodyBudget {
+  held = 0
+  readonly limit: number
+  constructor(limit: number) {
+    this.limit = limit
+  }
+  /** take reserves `bytes`, or says no when that would pass the limit. */
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.limit) return false
+    this.held += bytes
+    return true
+  }
+  give(bytes: number): void {
+    this.held -= bytes
+  }
 }
 
 const TOO_LARGE = `request body is larger than ${MAX_BODY_BYTES} bytes (7 MiB, the API server's own ceiling)`
@@ -147,9 +167,15 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   const start = (releaseSlot: () => void) => {
     release = releaseSlot
     if (done) return releaseSlot()
-    readBody(req, onBody, () => {
+    readBody(req, deps.buffered, onBody, (reason) => {
       releaseSlot()
-      refuse("rejected", 413, "RequestEntityTooLarge", TOO_LARGE, { connection: "close" })
+      if (reason === "tooLarge") refuse("rejected", 413, "RequestEntityTooLarge", TOO_LARGE, { connection: "close" })
+      else {
+        refuse("rejected", 429, "TooManyRequests", "flyte-pod-webhook holds too many request bytes; retry shortly", {
+          "retry-after": "1",
+          connection: "close"
+        })
+      }
     })
   }
 
@@ -186,22 +212,43 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   })
 }
 
-/** readBody collects the body up to MAX_BODY_BYTES; past it, stops reading and calls `tooLarge`. */
-const readBody = (req: http.IncomingMessage, onBody: (body: Buffer) => void, tooLarge: () => void) => {
+/**
+ * readBody collects the body up to MAX_BODY_BYTES, holding its bytes against the shared budget until the body
+ * is handed on (or the request ends early); past either limit it stops reading and calls `refused`.
+ */
+const readBody = (
+  req: http.IncomingMessage,
+  budget: BodyBudget,
+  onBody: (body: Buffer) => void,
+  refused: (reason: "tooLarge" | "budget") => void
+) => {
   const chunks: Array<Buffer> = []
   let size = 0
   let over = false
+  const drop = () => {
+    budget.give(size)
+    chunks.length = 0
+  }
   req.on("data", (chunk: Buffer) => {
     if (over) return
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) {
+    const reason = size + chunk.length > MAX_BODY_BYTES ? "tooLarge" : budget.take(chunk.length) ? undefined : "budget"
+    if (reason !== undefined) {
       over = true
-      chunks.length = 0
-      return tooLarge()
+      drop()
+      return refused(reason)
     }
+    size += chunk.length
     chunks.push(chunk)
   })
+  req.on("close", () => {
+    if (!over) drop() // ended or aborted: either way the bytes are no longer held here
+    over = true
+  })
   req.on("end", () => {
-    if (!over) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    if (over) return
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+    drop()
+    over = true
+    onBody(body)
   })
 }

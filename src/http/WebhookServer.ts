@@ -19,7 +19,7 @@ import { TlsMaterial } from "../services/TlsMaterial.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
 import { AdmissionGate } from "./AdmissionGate.ts"
 import { closeGracefully, createAdmissionServer, type ListenError, listen, route, tlsOptions } from "./AdmissionServer.ts"
-import { makeMutateHandler } from "./MutateHandler.ts"
+import { BodyBudget, makeMutateHandler } from "./MutateHandler.ts"
 import { createProbeServer } from "./ProbeServer.ts"
 import { RequestLog } from "./RequestLog.ts"
 import { WebhookMetrics } from "./WebhookMetrics.ts"
@@ -74,6 +74,7 @@ const make = Effect.gen(function*() {
     metrics,
     log,
     defaultTimeoutMs: webhook.requestTimeoutSeconds * 1000,
+    buffered: new BodyBudget(webhook.maxBufferedBytes),
     onInjectionError: webhook.onInjectionError,
     closing: () => closing
   })
