@@ -44,6 +44,7 @@ const run = (
     child.stdin.end(options.input ?? "")
   })
 
+// The command's JSON output, indexed freely by the assertions (deliberately untyped).
 const json = (text: string) => JSON.parse(text) as { [key: string]: any }
 
 const k8sEnvAdded = [

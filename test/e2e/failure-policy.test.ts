@@ -12,6 +12,7 @@ import { inputPod } from "./harness/ExpectedPods.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { Deployment } from "./harness/Webhook.ts"
 import { prepareCerts } from "./harness/WebhookCli.ts"
+import type { ApiJson } from "./harness/Api.ts"
 
 describeE2e("scenario 5: failurePolicy with the webhook stopped", () => {
   let api: Api
@@ -42,7 +43,7 @@ describeE2e("scenario 5: failurePolicy with the webhook stopped", () => {
   })
 
   const secretPod = (name: string) => inputPod(name, [{ group: "db-creds", key: "password", mountRequirement: "ENV_VAR" }])
-  const mutated = (pod: any) => pod.spec.containers[0].env.some((e: any) => e.name === "_FSEC_DB-CREDS_PASSWORD")
+  const mutated = (pod: ApiJson) => pod.spec.containers[0].env.some((e: ApiJson) => e.name === "_FSEC_DB-CREDS_PASSWORD")
 
   it("registered as configured, and mutating while up", async () => {
     for (const [deployment, policy] of [[fail!, "Fail"], [ignore!, "Ignore"]] as const) {

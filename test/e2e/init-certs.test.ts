@@ -14,6 +14,7 @@ import { installRbac } from "./harness/Install.ts"
 import { adminApi, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { cli, describeRun, type Ran } from "./harness/Tools.ts"
 import { uniqueName } from "./harness/Webhook.ts"
+import type { ApiJson } from "./harness/Api.ts"
 
 const SecretName = "flyte-pod-webhook-secret"
 
@@ -40,7 +41,7 @@ describeE2e("scenario 1: init-certs against the real API server", () => {
   }
 
   const readSecret = (namespace: string) => api.get(`/api/v1/namespaces/${namespace}/secrets/${SecretName}`)
-  const pem = (secret: any, key: string) => Buffer.from(secret.data[key], "base64").toString("utf8")
+  const pem = (secret: ApiJson, key: string) => Buffer.from(secret.data[key], "base64").toString("utf8")
   const action = (ran: Ran) => /^init-certs: Secret \S+ (created|updated|unchanged)/m.exec(ran.stdout)?.[1]
   const printedFingerprints = (ran: Ran) => [...ran.stdout.matchAll(/sha256=([0-9A-F:]+)/g)].map((m) => m[1])
 

@@ -12,6 +12,7 @@ import type { Api } from "./harness/Api.ts"
 import { adminApi, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { describeRun, kubectl, must, RepoRoot } from "./harness/Tools.ts"
 import { uniqueName } from "./harness/Webhook.ts"
+import type { ApiJson } from "./harness/Api.ts"
 
 const Variants = ["kustomize-base", "kustomize-ha", "kustomize-gitops", "helm-default", "helm-ha", "helm-gitops"]
 
@@ -43,7 +44,7 @@ describeE2e("scenario 10: every manifest in deploy/ applies with a server-side d
     const objects = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS()).filter((o) => o !== null)
     assert.isAbove(objects.length, 5, `${variant} renders the install's objects`)
     for (const kind of ["Deployment", "Service", "ServiceAccount", "ClusterRole", "Job"]) {
-      assert.isTrue(objects.some((o: any) => o.kind === kind), `${variant} has a ${kind}`)
+      assert.isTrue(objects.some((o: ApiJson) => o.kind === kind), `${variant} has a ${kind}`)
     }
     const ran = await kubectl(control().binDir, control().admin.kubeconfig, [
       "apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", file

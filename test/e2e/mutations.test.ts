@@ -33,6 +33,7 @@ import type { Secret } from "./harness/FlyteSecret.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { Deployment, SelectorLabel, uniqueName } from "./harness/Webhook.ts"
 import { prepareCerts } from "./harness/WebhookCli.ts"
+import type { ApiJson } from "./harness/Api.ts"
 
 const GlobalEnvValue = "global-env-value-7f3a"
 const GlobalFileValue = "global-file-value-91c2"
@@ -218,7 +219,7 @@ describeE2e("Pods through the real API server", () => {
         const secret: Secret = { group: "db-creds", key: "password", mountRequirement: "ENV_VAR" }
         const pod = inputPod("beta", [secret])
         // The API server picks the new configuration up asynchronously: dry runs until it calls us.
-        let answer: any
+        let answer: ApiJson
         for (let attempt = 0; attempt < 40; attempt++) {
           answer = await api.createPod(namespace, pod, { dryRun: true })
           if (answer.status !== 201 || answer.body.spec.containers[0].env.length > 1) break

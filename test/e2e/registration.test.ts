@@ -19,6 +19,7 @@ import { kubectl } from "./harness/Tools.ts"
 import { sleep } from "./harness/Wait.ts"
 import { Deployment, logLines, SelectorLabel } from "./harness/Webhook.ts"
 import { prepareCerts, unregister } from "./harness/WebhookCli.ts"
+import type { ApiJson } from "./harness/Api.ts"
 
 const ConfigurationPath = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/flyte-pod-webhook"
 const CheckIntervalMs = 2_000
@@ -34,8 +35,8 @@ const k8sPod = () => ({
   },
   spec: { containers: [{ name: "main", image: "busybox" }] }
 })
-const hasSecretEnv = (pod: any) =>
-  (pod?.spec?.containers?.[0]?.env ?? []).some((e: any) => e.name === "_FSEC_DB-CREDS_PASSWORD" && e.valueFrom?.secretKeyRef?.name === "db-creds")
+const hasSecretEnv = (pod: ApiJson) =>
+  (pod?.spec?.containers?.[0]?.env ?? []).some((e: ApiJson) => e.name === "_FSEC_DB-CREDS_PASSWORD" && e.valueFrom?.secretKeyRef?.name === "db-creds")
 
 describeE2e("registration by the webhook itself, two replicas, SIGTERM", () => {
   let api: Api
@@ -78,7 +79,7 @@ describeE2e("registration by the webhook itself, two replicas, SIGTERM", () => {
       reinvocationPolicy: "IfNeeded"
     })
     // Written only by the webhook's field manager, as the ServiceAccount (the audit log names the user).
-    assert.deepStrictEqual([...new Set(live.metadata.managedFields.map((f: any) => `${f.manager}/${f.operation}`))], ["flyte-pod-webhook/Apply"])
+    assert.deepStrictEqual([...new Set(live.metadata.managedFields.map((f: ApiJson) => `${f.manager}/${f.operation}`))], ["flyte-pod-webhook/Apply"])
     const writers = auditEvents(control().auditLog)
       .filter((e) => Date.parse(e.requestReceivedTimestamp) >= startedAt)
       .filter((e) => e.objectRef?.resource === "mutatingwebhookconfigurations" && e.objectRef?.name === "flyte-pod-webhook")

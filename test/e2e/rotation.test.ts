@@ -27,6 +27,7 @@ import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailur
 import { sleep, until } from "./harness/Wait.ts"
 import { Deployment, uniqueName } from "./harness/Webhook.ts"
 import { prepareCerts } from "./harness/WebhookCli.ts"
+import type { ApiJson } from "./harness/Api.ts"
 
 /** presented: the SHA-256 fingerprint of the certificate a TLS handshake with `port` gets now. */
 const presented = (port: number): Promise<string> =>
@@ -89,7 +90,7 @@ describeE2e("scenario 6: certificate rotation under load", () => {
     const podNamespace = await deployment!.namespace(api, "rotation-pods")
     const replica = deployment!.replicas[0]!
     const secret = { group: "db-creds", key: "password", mountRequirement: "ENV_VAR" } as const
-    const mutated = (pod: any) => pod.spec.containers[0].env.some((e: any) => e.name === "_FSEC_DB-CREDS_PASSWORD")
+    const mutated = (pod: ApiJson) => pod.spec.containers[0].env.some((e: ApiJson) => e.name === "_FSEC_DB-CREDS_PASSWORD")
     const loop = new PodLoop(api, podNamespace, () => inputPod(uniqueName("task"), [secret]), mutated)
     const oldCa = fs.readFileSync(path.join(certDir, "ca.crt"), "utf8")
     const probe = new HandshakeProbe(api, deployment!.serviceName, deployment!.proxy.port)

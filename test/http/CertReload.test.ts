@@ -47,7 +47,7 @@ describe("certificate reload during traffic", () => {
     kubeletWrite(dir, 0, serving)
     const server = await startServer({
       tls: Layer.effect(TlsMaterial, watchCertDir(dir, { pollInterval: "10 seconds", settle: "50 millis" })),
-      review: (body) => Effect.succeed(result((body as any).request.uid, "unchanged", { allowed: true }))
+      review: (body) => Effect.succeed(result((body as { request: { uid: string } }).request.uid, "unchanged", { allowed: true }))
     })
     let running = true
     let ok = 0

@@ -28,6 +28,7 @@ const mutate = (op: number, at: number, replacement: unknown, annotation: string
   const copy = structuredClone(fixture)
   copy.request.uid = `fuzz-${at}-${op}`
   const where = fixturePaths[at % fixturePaths.length]!
+  // walks a random path through a random JSON value: deliberately untyped
   const parent = where.slice(0, -1).reduce((o: any, k) => o?.[k], copy)
   const key = where[where.length - 1]!
   if (parent === undefined || parent === null || typeof parent !== "object") return copy
@@ -51,7 +52,7 @@ const bodies = fc.oneof(
 
 const wellFormed = (status: number, text: string): string | undefined => {
   if (!((status >= 200 && status < 300) || (status >= 400 && status < 500))) return `status ${status}`
-  let body: any
+  let body: any // a fuzzed body of any JSON shape, deliberately untyped
   try {
     body = JSON.parse(text)
   } catch {

@@ -27,7 +27,7 @@ describe("tracing", () => {
     const server = await startServer({
       config: baseConfig({ otlpEndpoint: endpoint }),
       extra: tracingLayer(endpoint),
-      review: (body) => Effect.succeed(result((body as any).request.uid, "unchanged", { allowed: true }))
+      review: (body) => Effect.succeed(result((body as { request: { uid: string } }).request.uid, "unchanged", { allowed: true }))
     })
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
     const parentId = "00f067aa0ba902b7"
@@ -36,6 +36,7 @@ describe("tracing", () => {
     })
     expect(answer.status).toBe(200)
     await server.dispose() // flushes the exporter
+    // OTLP/JSON export bodies as the fake collector received them: read untyped, field by field
     const spans = received.flatMap((r) => r.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((s: any) => s.spans)))
     const span = spans.find((s: any) => s.name === "admission.review")
     expect(span?.traceId).toBe(traceId)

@@ -6,6 +6,14 @@
 import * as fs from "node:fs"
 import * as https from "node:https"
 
+/**
+ * ApiJson: an object as the API server returns it. Deliberately untyped (`any`): the scenarios read back whole
+ * stored Pods, Secrets and configurations and compare them field by field, so a typed model would only restate
+ * the expectations.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ApiJson = any
+
 export interface Identity {
   /** The user name the API server sees (the client certificate's CN). */
   readonly user: string
@@ -14,7 +22,7 @@ export interface Identity {
   readonly keyFile: string
 }
 
-export interface Answer<A = any> {
+export interface Answer<A = ApiJson> {
   readonly status: number
   readonly body: A
 }
@@ -31,7 +39,7 @@ export interface RequestOptions {
 /** ApiError: a non-2xx answer where the caller wanted success; carries the Status message. */
 export class ApiError extends Error {
   readonly status: number
-  readonly body: any
+  readonly body: ApiJson
   constructor(method: string, path: string, answer: Answer) {
     super(`${method} ${path}: ${answer.status} ${typeof answer.body === "object" ? answer.body?.message ?? JSON.stringify(answer.body) : answer.body}`)
     this.status = answer.status
@@ -78,7 +86,7 @@ export class Api {
           res.on("data", (chunk: Buffer) => chunks.push(chunk))
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8")
-            let body: any = text
+            let body: ApiJson = text
             try {
               body = text === "" ? undefined : JSON.parse(text)
             } catch {

@@ -5,6 +5,7 @@
  */
 import type { Api } from "./Api.ts"
 import { sleep } from "./Wait.ts"
+import type { ApiJson } from "./Api.ts"
 
 export interface Outcome {
   readonly at: number
@@ -26,7 +27,7 @@ export class PodLoop {
     api: Api,
     namespace: string,
     pod: () => unknown,
-    isMutated: (stored: any) => boolean,
+    isMutated: (stored: ApiJson) => boolean,
     options: { readonly concurrency?: number; readonly pauseMs?: number } = {}
   ) {
     const worker = async () => {

@@ -21,6 +21,7 @@ import { RoundRobinProxy } from "./Proxy.ts"
 import { baseEnv, CliEntry, RepoRoot } from "./Tools.ts"
 import { unregister } from "./WebhookCli.ts"
 import { until } from "./Wait.ts"
+import type { ApiJson } from "./Api.ts"
 
 export const SelectorLabel = "e2e.flyte.org/webhook"
 export const MutatePath = "/mutate--v1-pod"
@@ -91,7 +92,7 @@ export const markerPod = () => ({
   spec: { containers: [{ name: "main", image: "busybox" }] }
 })
 
-const isMarked = (pod: any): boolean =>
+const isMarked = (pod: ApiJson): boolean =>
   (pod?.spec?.containers?.[0]?.env ?? []).some((env: { name?: string }) => env.name === "_FSEC_E2E_MARKER")
 
 let namespaces = 0
