@@ -8,7 +8,7 @@ import { afterAll, assert, it } from "vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Api } from "./harness/Api.ts"
-import { inputPod } from "./harness/ExpectedPods.ts"
+import { inputPod, hasEnv } from "./harness/ExpectedPods.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { Deployment } from "./harness/Webhook.ts"
 import { prepareCerts } from "./harness/WebhookCli.ts"
@@ -43,7 +43,7 @@ describeE2e("scenario 5: failurePolicy with the webhook stopped", () => {
   })
 
   const secretPod = (name: string) => inputPod(name, [{ group: "db-creds", key: "password", mountRequirement: "ENV_VAR" }])
-  const mutated = (pod: ApiJson) => pod.spec.containers[0].env.some((e: ApiJson) => e.name === "_FSEC_DB-CREDS_PASSWORD")
+  const mutated = (pod: ApiJson) => hasEnv(pod, "_FSEC_DB-CREDS_PASSWORD")
 
   it("registered as configured, and mutating while up", async () => {
     for (const [deployment, policy] of [[fail!, "Fail"], [ignore!, "Ignore"]] as const) {

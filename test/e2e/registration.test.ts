@@ -12,7 +12,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Api } from "./harness/Api.ts"
 import { InstallNamespace } from "./harness/ControlPlane.ts"
-import { encodeSecret } from "./harness/FlyteSecret.ts"
+import { generatedPod } from "./harness/ExpectedPods.ts"
 import { PodLoop } from "./harness/Load.ts"
 import { adminApi, beforeAllE2e, control, describeE2e, fileDir, showLogsOnFailure } from "./harness/Suite.ts"
 import { kubectl } from "./harness/Tools.ts"
@@ -25,18 +25,11 @@ const ConfigurationPath = "/apis/admissionregistration.k8s.io/v1/mutatingwebhook
 const CheckIntervalMs = 2_000
 
 /** k8sPod: a labelled Pod asking for a Kubernetes Secret as an env var. */
-const k8sPod = () => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: {
-    generateName: "task-",
-    labels: { "inject-flyte-secrets": "true" },
-    annotations: { "flyte.secrets/s0": encodeSecret({ group: "db-creds", key: "password", mountRequirement: "ENV_VAR" }) }
-  },
-  spec: { containers: [{ name: "main", image: "busybox" }] }
-})
+const k8sPod = () => generatedPod("task-", { group: "db-creds", key: "password", mountRequirement: "ENV_VAR" })
 const hasSecretEnv = (pod: ApiJson) =>
-  (pod?.spec?.containers?.[0]?.env ?? []).some((e: ApiJson) => e.name === "_FSEC_DB-CREDS_PASSWORD" && e.valueFrom?.secretKeyRef?.name === "db-creds")
+  (pod?.spec?.containers?.[0]?.env ?? []).some((e: ApiJson) =>
+    e.name === "_FSEC_DB-CREDS_PASSWORD" && e.valueFrom?.secretKeyRef?.name === "db-creds"
+  )
 
 describeE2e("registration by the webhook itself, two replicas, SIGTERM", () => {
   let api: Api

@@ -18,7 +18,7 @@ import * as path from "node:path"
 import * as tls from "node:tls"
 import type { Api } from "./harness/Api.ts"
 import { serviceAccountIdentity } from "./harness/Identities.ts"
-import { inputPod } from "./harness/ExpectedPods.ts"
+import { inputPod, hasEnv } from "./harness/ExpectedPods.ts"
 import { HandshakeProbe } from "./harness/HandshakeProbe.ts"
 import { installRbac } from "./harness/Install.ts"
 import { PodLoop } from "./harness/Load.ts"
@@ -90,7 +90,7 @@ describeE2e("scenario 6: certificate rotation under load", () => {
     const podNamespace = await deployment!.namespace(api, "rotation-pods")
     const replica = deployment!.replicas[0]!
     const secret = { group: "db-creds", key: "password", mountRequirement: "ENV_VAR" } as const
-    const mutated = (pod: ApiJson) => pod.spec.containers[0].env.some((e: ApiJson) => e.name === "_FSEC_DB-CREDS_PASSWORD")
+    const mutated = (pod: ApiJson) => hasEnv(pod, "_FSEC_DB-CREDS_PASSWORD")
     const loop = new PodLoop(api, podNamespace, () => inputPod(uniqueName("task"), [secret]), mutated)
     const oldCa = fs.readFileSync(path.join(certDir, "ca.crt"), "utf8")
     const probe = new HandshakeProbe(api, deployment!.serviceName, deployment!.proxy.port)

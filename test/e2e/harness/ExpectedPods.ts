@@ -24,6 +24,18 @@ export const inputPod = (name: string, secrets: ReadonlyArray<Secret>, labels: J
   }
 })
 
+/** generatedPod: a labelled controller-style Pod (generateName, one container) asking for one secret. */
+export const generatedPod = (generateName: string, secret: Secret): Json => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { generateName, labels: { "inject-flyte-secrets": "true" }, annotations: secretAnnotations([secret]) },
+  spec: { containers: [{ name: "main", image: "busybox" }] }
+})
+
+/** hasEnv: whether the stored Pod's first container got the env var `name`. */
+export const hasEnv = (pod: Json, name: string): boolean =>
+  (pod?.["spec"]?.containers?.[0]?.env ?? []).some((e: Json) => e["name"] === name)
+
 export interface Edits {
   /** Env vars and mounts added to every container and init container. */
   readonly env?: ReadonlyArray<Json>

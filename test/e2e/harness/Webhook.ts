@@ -15,7 +15,7 @@ import * as path from "node:path"
 import * as YAML from "yaml"
 import { Api, type Identity } from "./Api.ts"
 import { type ControlPlaneInfo, InstallNamespace } from "./ControlPlane.ts"
-import { encodeSecret } from "./FlyteSecret.ts"
+import { generatedPod } from "./ExpectedPods.ts"
 import { ManagedProcess } from "./Processes.ts"
 import { RoundRobinProxy } from "./Proxy.ts"
 import { baseEnv, CliEntry, RepoRoot } from "./Tools.ts"
@@ -81,16 +81,7 @@ const servingLine = (text: string): ServingLine | undefined => {
 }
 
 /** markerPod: a labelled Pod asking for the Global marker secret as an env var. */
-export const markerPod = () => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: {
-    generateName: "marker-",
-    labels: { "inject-flyte-secrets": "true" },
-    annotations: { "flyte.secrets/s0": encodeSecret({ group: "e2e", key: "marker", mountRequirement: "ENV_VAR" }) }
-  },
-  spec: { containers: [{ name: "main", image: "busybox" }] }
-})
+export const markerPod = () => generatedPod("marker-", { group: "e2e", key: "marker", mountRequirement: "ENV_VAR" })
 
 const isMarked = (pod: ApiJson): boolean =>
   (pod?.spec?.containers?.[0]?.env ?? []).some((env: { name?: string }) => env.name === "_FSEC_E2E_MARKER")
