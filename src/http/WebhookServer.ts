@@ -4,8 +4,12 @@
  * `draining`, and shuts down in order when its scope closes (SIGTERM / SIGINT through the CLI runner):
  *
  * 1. `draining` closes at once, so `/readyz` fails and endpoints drop this Pod;
- * 2. for `webhook.drainDelay` everything keeps being served (endpoint updates take a moment to propagate);
- * 3. the listener stops accepting, idle keep-alive sockets close, answers carry `Connection: close`;
+ * 2. for `webhook.drainDelay` everything keeps being served (endpoint updates take a moment to propagate),
+ *    but every answer carries `Connection: close`: the client closes each connection it uses, cleanly;
+ * 3. the listener stops accepting and the keep-alive sockets still idle close: none has been used for the
+ *    whole drain delay, so the API server is unlikely to be writing a request on one (it reuses its most
+ *    recently used connection first), whereas closing sockets at the moment of SIGTERM loses the request
+ *    already on its way on the busiest one (`EOF`, and the API server does not retry a POST);
  * 4. open requests finish (each is bounded by its own deadline) for up to `webhook.shutdownTimeout`, then
  *    any remaining connection is cut; the probe port closes last.
  *
@@ -102,11 +106,14 @@ const make = Effect.gen(function*() {
     () =>
       Effect.gen(function*() {
         yield* readiness.set("draining", false, "shutting down")
+        // From now on every answer carries `Connection: close`, so the client drops each connection itself
+        // once it has read an answer. Closing a keep-alive socket from our side races with a request already
+        // on its way (the API server does not retry a POST that got EOF): see step 3 above.
+        closing = true
         yield* Effect.logInfo("shutdown: not ready; still serving during the drain delay").pipe(
           Effect.annotateLogs({ drainDelaySeconds: webhook.drainDelaySeconds })
         )
         yield* Effect.sleep(Duration.seconds(webhook.drainDelaySeconds))
-        closing = true
         const { inFlight, queued } = gate.stats
         yield* Effect.logInfo("shutdown: listener closed; finishing open requests").pipe(
           Effect.annotateLogs({ inFlight, queued })

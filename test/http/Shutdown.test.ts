@@ -1,7 +1,8 @@
 /**
  * SIGTERM during requests, on the real `serve` process (node src/main.ts; the signal goes to node's own pid;
  * `--embedded` so that no Kubernetes credentials on the machine can turn on registration):
- * readiness drops at once, requests in flight (one still sending its body) complete, exit code 0.
+ * readiness drops at once, answers from then on carry `Connection: close` (a pooled keep-alive connection is
+ * served, not cut), requests in flight (one still sending its body) complete, exit code 0.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -88,6 +89,11 @@ describe("graceful shutdown of serve", () => {
         await sleep(50)
       }
 
+      // A keep-alive connection opened before SIGTERM, idle in its client's pool when the signal comes.
+      const keepAlive = new https.Agent({ keepAlive: true, maxSockets: 1 })
+      const pooled = () => Object.values(keepAlive.freeSockets).flat().length
+      expect((await send(port, "/mutate", withUid("before"), { agent: keepAlive })).headers.connection).toBe("keep-alive")
+      expect(pooled()).toBe(1)
       const slow = slowRequest(port, withUid("slow-1"))
       await sleep(100) // its headers are in: it holds a slot
       const burst = Array.from({ length: 20 }, (_, i) => send(port, "/mutate", withUid(`burst-${i}`)))
@@ -103,6 +109,15 @@ describe("graceful shutdown of serve", () => {
       expect(notReady?.json()).toStrictEqual({ ready: false, closed: { draining: "shutting down" } })
       const during = await send(port, "/mutate", withUid("during-drain"))
       expect(during.status).toBe(200)
+      // The pooled connection was not cut at SIGTERM (a request on its way on it would get EOF): it is still
+      // served, and its answer tells the client to close it, so no request can race with our close.
+      const reused = await send(port, "/mutate", withUid("during-drain-pooled"), { agent: keepAlive })
+      expect(reused.status).toBe(200)
+      expect(reused.headers.connection).toBe("close")
+      expect(during.headers.connection).toBe("close")
+      await sleep(50)
+      expect(pooled()).toBe(0)
+      keepAlive.destroy()
 
       // After the drain delay the listener is closed to new connections; the slow request is still in flight.
       let refused = false

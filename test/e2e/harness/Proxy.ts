@@ -69,8 +69,10 @@ export class RoundRobinProxy {
     upstream.once("connect", () => {
       this.handed.set(port, (this.handed.get(port) ?? 0) + 1)
       upstream.on("error", () => client.destroy())
-      client.on("close", () => upstream.destroy())
-      upstream.on("close", () => client.destroy())
+      // A clean close travels as a FIN after the data already piped (as through kube-proxy's NAT); only a
+      // reset is passed on as a reset. Destroying at once could drop an answer still in the write buffer.
+      client.on("close", (hadError) => (hadError ? upstream.destroy() : upstream.end()))
+      upstream.on("close", (hadError) => (hadError ? client.destroy() : client.end()))
       client.pipe(upstream)
       upstream.pipe(client)
       client.resume()
