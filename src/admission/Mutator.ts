@@ -2,7 +2,7 @@
  * Mutator: AdmissionReview in, AdmissionReview out. The only place that maps engine outcomes to
  * allowed / denied / patched / errored. HTTP code and the `mutate` command both call `review`.
  */
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Data, Effect, Exit, Layer } from "effect"
 import { boundedCache } from "../domain/BoundedCache.ts"
 import { decodeSecret } from "../domain/SecretAnnotation.ts"
 import { SecretLookup } from "../services/SecretLookup.ts"
@@ -22,6 +22,11 @@ export class BadReview extends Data.TaggedError("BadReview")<{
 export interface MutatorShape {
   /** review answers one parsed AdmissionReview body (v1 or v1beta1). Never fails except for BadReview. */
   readonly review: (body: unknown) => Effect.Effect<MutationResult, BadReview>
+  /**
+   * reviewNow: the same answer, computed on the spot, when the Mutator is plain synchronous work (the real
+   * one is). The HTTP path uses it when no tracing is configured: no fiber per request (docs/serve.md).
+   */
+  readonly reviewNow?: (body: unknown) => Exit.Exit<MutationResult, BadReview>
 }
 
 export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod-webhook/admission/Mutator") {
@@ -33,14 +38,11 @@ export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod
       const config = yield* WebhookConfig
       // Annotation values repeat across Pods (every Pod of a task asks for the same secrets): decode each once.
       const engine = { lookup, onInjectionError: config.webhook.onInjectionError, decode: boundedCache(4096, decodeSecret) }
-      return Mutator.of({
-        review: (body) => {
-          const request = decodeRequest(body)
-          return isProblem(request)
-            ? Effect.fail(new BadReview(request))
-            : Effect.sync(() => mutate(request, engine))
-        }
-      })
+      const reviewNow = (body: unknown): Exit.Exit<MutationResult, BadReview> => {
+        const request = decodeRequest(body)
+        return isProblem(request) ? Exit.fail(new BadReview(request)) : Exit.succeed(mutate(request, engine))
+      }
+      return Mutator.of({ review: (body) => Effect.suspend(() => reviewNow(body)), reviewNow })
     })
   )
 

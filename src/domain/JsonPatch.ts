@@ -15,8 +15,11 @@ export const escapeToken = (token: string): string =>
   token.includes("~") || token.includes("/") ? token.replaceAll("~", "~0").replaceAll("/", "~1") : token
 
 /** pointer joins reference tokens into a JSON Pointer. Numbers are array indexes; `-` appends. */
-export const pointer = (...tokens: ReadonlyArray<string | number>): string =>
-  tokens.map((t) => `/${typeof t === "number" ? t : escapeToken(t)}`).join("")
+export const pointer = (...tokens: ReadonlyArray<string | number>): string => {
+  let out = ""
+  for (const t of tokens) out += `/${typeof t === "number" ? t : escapeToken(t)}`
+  return out
+}
 
 /** add builds an `add` op. */
 export const add = (path: string, value: unknown): JsonPatchOp => ({ op: "add", path, value })

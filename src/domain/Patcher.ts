@@ -16,30 +16,48 @@ import type { EnvVar, JsonObject, PodEdit, Volume, VolumeMount } from "./PodEdit
 const nameOf = (value: unknown): unknown => asObject(value)["name"]
 const deepEqual = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
 
-/** A container's env and mounts as they will be: existing names/paths plus what we add. */
+/**
+ * A container's env and mounts as they will be: existing names/paths plus what we add. The lookup sets are
+ * built on first use (a plan of env vars never needs the mount sets): this runs for every container of every Pod.
+ */
 interface ContainerState {
   readonly original: JsonObject
-  readonly envNames: Set<string>
-  readonly mountNames: Set<string>
-  /** mountPath → the volume mounted there. */
-  readonly mountPaths: Map<string, string>
   readonly addedEnv: Array<EnvVar>
   readonly addedMounts: Array<VolumeMount>
+  envNames: Set<string> | undefined
+  mounts: { readonly names: Set<string>; readonly paths: Map<string, string> } | undefined
 }
 
-const containerState = (container: unknown): ContainerState => {
-  const original = asObject(container)
-  const mounts = asArray(original["volumeMounts"]).map(asObject)
-  return {
-    original,
-    envNames: new Set(asArray(original["env"]).map(nameOf).filter((n): n is string => typeof n === "string")),
-    mountNames: new Set(mounts.map((m) => m["name"]).filter((n): n is string => typeof n === "string")),
-    mountPaths: new Map(
-      mounts.filter((m) => typeof m["mountPath"] === "string").map((m) => [String(m["mountPath"]), String(m["name"])])
-    ),
-    addedEnv: [],
-    addedMounts: []
+const containerState = (container: unknown): ContainerState => ({
+  original: asObject(container),
+  addedEnv: [],
+  addedMounts: [],
+  envNames: undefined,
+  mounts: undefined
+})
+
+const envNamesOf = (c: ContainerState): Set<string> => {
+  if (c.envNames !== undefined) return c.envNames
+  const names = new Set<string>()
+  for (const entry of asArray(c.original["env"])) {
+    const name = nameOf(entry)
+    if (typeof name === "string") names.add(name)
   }
+  return (c.envNames = names)
+}
+
+/** mountsOf: the names of the volumes mounted, and mountPath → the volume mounted there. */
+const mountsOf = (c: ContainerState): NonNullable<ContainerState["mounts"]> => {
+  if (c.mounts !== undefined) return c.mounts
+  const names = new Set<string>()
+  const paths = new Map<string, string>()
+  for (const entry of asArray(c.original["volumeMounts"])) {
+    const mount = asObject(entry)
+    const name = mount["name"]
+    if (typeof name === "string") names.add(name)
+    if (typeof mount["mountPath"] === "string") paths.set(mount["mountPath"], String(name))
+  }
+  return (c.mounts = { names, paths })
 }
 
 interface VolumeState {
@@ -120,16 +138,18 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
   for (const edit of edits) {
     if (edit._tag === "AddEnv") {
       for (const c of everyContainer) {
-        if (!c.envNames.has(edit.env.name)) {
-          c.envNames.add(edit.env.name)
+        const names = envNamesOf(c)
+        if (!names.has(edit.env.name)) {
+          names.add(edit.env.name)
           c.addedEnv.push(edit.env)
         }
       }
     } else if (edit._tag === "AddMount") {
       const mount = { ...edit.mount, name: volumeAlias.get(edit.mount.name) ?? edit.mount.name }
       for (const c of everyContainer) {
-        if (c.mountNames.has(mount.name)) continue
-        const owner = c.mountPaths.get(mount.mountPath)
+        const mounts = mountsOf(c)
+        if (mounts.names.has(mount.name)) continue
+        const owner = mounts.paths.get(mount.mountPath)
         if (owner !== undefined) {
           conflicts.push(
             `container ${JSON.stringify(c.original["name"])} already mounts volume ${JSON.stringify(owner)} at ` +
@@ -137,8 +157,8 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
           )
           continue
         }
-        c.mountNames.add(mount.name)
-        c.mountPaths.set(mount.mountPath, mount.name)
+        mounts.names.add(mount.name)
+        mounts.paths.set(mount.mountPath, mount.name)
         c.addedMounts.push(mount)
       }
     }
@@ -220,11 +240,15 @@ const volumeOps = (spec: JsonObject, volumes: ReadonlyArray<VolumeState>): Array
   return [...ops, ...appendOps(spec, ["spec"], "volumes", added)]
 }
 
-const containerOps = (field: string, containers: ReadonlyArray<ContainerState>): Array<JsonPatchOp> =>
-  containers.flatMap((c, i) => [
-    ...appendOps(c.original, ["spec", field, i], "env", c.addedEnv),
-    ...appendOps(c.original, ["spec", field, i], "volumeMounts", c.addedMounts)
-  ])
+const containerOps = (field: string, containers: ReadonlyArray<ContainerState>): Array<JsonPatchOp> => {
+  const ops: Array<JsonPatchOp> = []
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i]!
+    if (c.addedEnv.length > 0) ops.push(...appendOps(c.original, ["spec", field, i], "env", c.addedEnv))
+    if (c.addedMounts.length > 0) ops.push(...appendOps(c.original, ["spec", field, i], "volumeMounts", c.addedMounts))
+  }
+  return ops
+}
 
 const withAdditions = (c: ContainerState): JsonObject => ({
   ...c.original,

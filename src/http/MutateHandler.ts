@@ -21,8 +21,14 @@ import { identify, reviewAdmitWithWarning, reviewError, type ReviewIdentity, sen
 import type { RequestOutcome, WebhookMetrics } from "./WebhookMetrics.ts"
 
 export interface MutateDeps {
-  /** review starts the Mutator on a parsed body; the fiber may already be done when it returns. */
-  readonly review: (body: unknown, headers: http.IncomingHttpHeaders) => Fiber.Fiber<MutationResult, BadReview>
+  /**
+   * review answers a parsed body: at once (an Exit), or by starting the Mutator's effect (a Fiber, which may
+   * already be done when it returns).
+   */
+  readonly review: (
+    body: unknown,
+    headers: http.IncomingHttpHeaders
+  ) => Exit.Exit<MutationResult, BadReview> | Fiber.Fiber<MutationResult, BadReview>
   readonly gate: AdmissionGate
   readonly metrics: WebhookMetrics
   readonly log: RequestLog
@@ -152,13 +158,16 @@ export const makeMutateHandler = (deps: MutateDeps) =>
       return refuse("invalid", 400, "BadRequest", jsonErrorMessage(cause))
     }
     who = identify(parsed)
+    let answer: Exit.Exit<MutationResult, BadReview> | Fiber.Fiber<MutationResult, BadReview>
     try {
-      fiber = deps.review(parsed, req.headers)
+      answer = deps.review(parsed, req.headers)
     } catch (cause) {
       release?.()
       deps.log.error("admission request failed with a defect", { uid: who?.uid, cause: String(cause) })
       return refuse("error", 500, "InternalError", "internal error in flyte-pod-webhook; see its log")
     }
+    if (Exit.isExit(answer)) return onExit(answer)
+    fiber = answer
     const exit = fiber.pollUnsafe()
     if (exit !== undefined) onExit(exit)
     else fiber.addObserver(onExit)

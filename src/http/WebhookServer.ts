@@ -13,8 +13,9 @@
  * 4. open requests finish (each is bounded by its own deadline) for up to `webhook.shutdownTimeout`, then
  *    any remaining connection is cut; the probe port closes last.
  *
- * The Mutator runs on the context captured when the layer was built (`Effect.runForkWith`): no per-request
- * runtime, router, logger or span unless tracing is configured.
+ * The real Mutator answers on the spot (`reviewNow`: plain synchronous work, no fiber per request); with
+ * tracing configured, or a Mutator that is only an effect (tests), the review runs as an effect on the context
+ * captured when the layer was built (`Effect.runForkWith`): no per-request runtime, router or logger.
  */
 import { Context, Duration, Effect, Layer, LogLevel, References, Stream } from "effect"
 import { Mutator } from "../admission/Mutator.ts"
@@ -71,9 +72,9 @@ const make = Effect.gen(function*() {
   // Tracing code (and its OTLP modules) is loaded only when an endpoint is configured.
   const tracing = webhook.otlpEndpoint === undefined ? undefined : yield* Effect.promise(() => import("./Tracing.ts"))
   const mutate = makeMutateHandler({
-    review: tracing === undefined
-      ? (body) => fork(mutator.review(body))
-      : (body, headers) => fork(tracing.inRequestSpan(mutator.review(body), headers, "/mutate")),
+    review: tracing !== undefined
+      ? (body, headers) => fork(tracing.inRequestSpan(mutator.review(body), headers, "/mutate"))
+      : mutator.reviewNow ?? ((body) => fork(mutator.review(body))),
     gate,
     metrics,
     log,

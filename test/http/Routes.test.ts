@@ -1,7 +1,7 @@
 /** One real HTTPS (or probe HTTP) round trip per route, with exact JSON. */
-import { Effect } from "effect"
+import { Effect, Exit, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { BadReview } from "../../src/admission/Mutator.ts"
+import { BadReview, Mutator } from "../../src/admission/Mutator.ts"
 import { probe, result, reviewBody, send, startServer } from "./support.ts"
 
 const PATCH = Buffer.from(JSON.stringify([{ op: "add", path: "/metadata/labels/x", value: "y" }])).toString("base64")
@@ -109,5 +109,43 @@ describe("routes", () => {
 
   it("unknown probe path is a 404", async () => {
     expect((await probe(server.probePort, "/debug")).status).toBe(404)
+  })
+})
+
+describe("a Mutator that answers on the spot (reviewNow, as the real one does)", () => {
+  let server: Awaited<ReturnType<typeof startServer>>
+  beforeAll(async () => {
+    // No tracing configured: the server must use reviewNow; the effect would kill the request (a 500).
+    server = await startServer({
+      mutator: Layer.succeed(Mutator, Mutator.of({
+        review: () => Effect.die("the effect path was taken"),
+        reviewNow: (body) => {
+          const uid = (body as { request?: { uid?: string } }).request?.uid ?? ""
+          if (uid === "bad") return Exit.fail(new BadReview({ message: "request.kind is missing", uid: "bad" }))
+          if (uid === "throws") throw new Error("engine bug")
+          return Exit.succeed(result(uid, "patched", { allowed: true, patchType: "JSONPatch", patch: PATCH }))
+        }
+      }))
+    })
+  })
+  afterAll(() => server.dispose())
+
+  it("answers with reviewNow's result", async () => {
+    const answer = await send(server.port, "/mutate?timeout=10s", reviewBody("now-1"))
+    expect(answer.status).toBe(200)
+    expect(answer.json().response).toStrictEqual({ uid: "now-1", allowed: true, patchType: "JSONPatch", patch: PATCH })
+  })
+
+  it("BadReview from reviewNow is a 400 AdmissionReview", async () => {
+    const answer = await send(server.port, "/mutate", reviewBody("bad"))
+    expect(answer.status).toBe(400)
+    expect(answer.json().response).toStrictEqual({ uid: "bad", allowed: false, status: { code: 400, message: "request.kind is missing" } })
+  })
+
+  it("a throw in reviewNow is a 500 Status naming no detail, and the server serves on", async () => {
+    const answer = await send(server.port, "/mutate", reviewBody("throws"))
+    expect(answer.status).toBe(500)
+    expect(answer.text).not.toContain("engine bug")
+    expect((await send(server.port, "/mutate", reviewBody("now-2"))).status).toBe(200)
   })
 })

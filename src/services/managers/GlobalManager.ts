@@ -40,6 +40,17 @@ const readFileValue = (file: string): string | undefined => {
  */
 const FileCacheMillis = 1000
 
+/** Place: where one group/key is looked for, and the env var it becomes in the Pod. */
+interface Place {
+  readonly envName: string
+  /** The value from the webhook's own environment (read once at start-up), if set. */
+  readonly fromEnv: Redacted.Redacted<string> | undefined
+  readonly file: string
+  /** false when group or key would leave the secrets folder: the file is never read. */
+  readonly safe: boolean
+  readonly podEnvName: string
+}
+
 export const makeGlobalManager = (config: WebhookConfigShape): SecretManager => {
   const files = new Map<string, { readonly at: number; readonly value: string | undefined }>()
   const cachedFileValue = (file: string): string | undefined => {
@@ -51,25 +62,46 @@ export const makeGlobalManager = (config: WebhookConfigShape): SecretManager => 
     files.set(file, { at: now, value })
     return value
   }
+  // Where a group/key is looked for depends only on the config: worked out once per pair (Pods of a task ask
+  // for the same secrets), as nested maps so that no separator can make two pairs collide.
+  const places = new Map<string, Map<string, Place>>()
+  let placeCount = 0
+  const placeOf = (group: string, key: string): Place => {
+    const byKey = places.get(group)
+    const known = byKey?.get(key)
+    if (known !== undefined) return known
+    const envName = `${config.secrets.envPrefix}${group.toUpperCase()}_${key.toUpperCase()}`
+    const fromEnv = config.globalEnv.get(envName)
+    const place: Place = {
+      envName,
+      fromEnv,
+      file: path.join(config.secrets.secretsPrefix, group, key),
+      safe: safeSegment(group) && safeSegment(key),
+      podEnvName: secretEnvName(group, key)
+    }
+    if (placeCount >= 4096) {
+      places.clear()
+      placeCount = 0
+    }
+    if (byKey === undefined) places.set(group, new Map([[key, place]]))
+    else byKey.set(key, place)
+    placeCount++
+    return place
+  }
   const lookup = (secret: SecretRequest): Injection => {
     if (secret.mountRequirement === "FILE") return notFound("serves env vars only, not FILE")
     if (secret.group === "" || secret.key === "") return notFound("needs both group and key")
-    const envName = `${config.secrets.envPrefix}${secret.group.toUpperCase()}_${secret.key.toUpperCase()}`
-    const fromEnv = config.globalEnv.get(envName)
-    const file = path.join(config.secrets.secretsPrefix, secret.group, secret.key)
-    let value = fromEnv === undefined ? undefined : Redacted.value(fromEnv)
-    if (value === undefined && safeSegment(secret.group) && safeSegment(secret.key)) {
+    const place = placeOf(secret.group, secret.key)
+    let value = place.fromEnv === undefined ? undefined : Redacted.value(place.fromEnv)
+    if (value === undefined && place.safe) {
       try {
-        value = cachedFileValue(file)
+        value = cachedFileValue(place.file)
       } catch (cause) {
-        return reject("Global", `cannot read ${file}: ${(cause as Error).message}`)
+        return reject("Global", `cannot read ${place.file}: ${(cause as Error).message}`)
       }
     }
-    if (value === undefined) return notFound(`no env ${envName} and no file ${file}`)
-    return injected([
-      addEnv(EnvPrefixVar, EnvVarPrefix),
-      addEnv(secretEnvName(secret.group, secret.key), value)
-    ])
+    if (value === undefined) return notFound(`no env ${place.envName} and no file ${place.file}`)
+    return injected([addEnv(EnvPrefixVar, EnvVarPrefix), addEnv(place.podEnvName, value)])
   }
   return { type: "Global", inject: lookup }
 }
