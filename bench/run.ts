@@ -7,13 +7,16 @@
  * 2. fixed rate at half of our max rate against both (bench/fixedRate.ts, open loop): p50, p99;
  * 3. max throughput with a 1 MiB Pod;
  * then peak RSS (VmHWM) of each server and the ratios against the targets of issue 3.
- * Each measurement runs BENCH_ROUNDS times, the servers interleaved, and the median is reported, so that a
- * burst of other work on the machine skews one round rather than one server.
+ * Each measurement runs BENCH_ROUNDS times, the servers back to back in each round, the order reversed every
+ * other round (ABC CBA ...) so that a machine speeding up or slowing down favours neither. Each ratio is the
+ * median of the per-round ratios (a round's servers ran within seconds of each other; this shared machine's
+ * speed drifts by ±30 % over minutes), and every round is printed. CPU per request is measured as well: the
+ * server process's CPU time (/proc/<pid>/stat) during its runs divided by the requests it answered.
  * The webhook runs as the image runs it: `node bin/flyte-pod-webhook.js serve` with the Dockerfile's ENV
  * (NODE_ENV, NODE_OPTIONS: V8's heap sizes), plus `--embedded` so that no cluster credentials on the machine
  * can turn on registration. The HTTP-layer server gets the same NODE_OPTIONS; the ceiling runs with Node's
  * defaults, as a bare server would.
- * Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (25), BENCH_ROUNDS (3), BENCH_WARMUP (seconds of each
+ * Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (25), BENCH_ROUNDS (7), BENCH_WARMUP (seconds of each
  * fixed-rate run left uncounted, 5), BENCH_NODE_OPTIONS (replaces the image's NODE_OPTIONS for the webhook
  * and the HTTP-layer server, e.g. `BENCH_NODE_OPTIONS= npm run bench` for Node's defaults).
  */
@@ -25,9 +28,9 @@ import * as path from "node:path"
 import { issueServing, makeCa } from "../src/cli/EmbeddedCerts.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
-const seconds = Number(process.env["BENCH_SECONDS"] ?? 10)
+const seconds = Number(process.env["BENCH_SECONDS"] ?? 5)
 const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 25)
-const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3)
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 7)
 const warmup = Number(process.env["BENCH_WARMUP"] ?? 5)
 const cpus = os.cpus().length
 
@@ -110,23 +113,32 @@ const toMs = (text: string): number => {
   return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n
 }
 
-type Throughput = { rps: number; p50: number; p99: number; errors: number }
+type Throughput = { rps: number; p50: number; p99: number; errors: number; cpuUs: number }
 type Latency = { p50: number; p99: number; errors: number }
 
-const wrk = (url: string, bodyFile: string, duration: number): Throughput => {
+/** cpuMs: user + system CPU time a process has used so far (clock ticks of 10 ms). */
+const cpuMs = (pid: number): number => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+const wrk = (url: string, bodyFile: string, duration: number, pid: number): Throughput => {
+  const cpuBefore = cpuMs(pid)
   const [command, argv] = pin(1, "wrk", [
     "-t1", `-c${connections}`, `-d${duration}s`, "--timeout", "10s", "--latency", "-s", path.join(root, "bench/post.lua"), url
   ])
   const run = spawnSync(command, argv, { env: { ...process.env, BENCH_BODY: bodyFile }, encoding: "utf8" })
   if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr}`)
   const out = run.stdout
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
   return {
     rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)),
     p50: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     p99: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
-    errors: non2xx + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((a, b) => a + Number(b), 0))
+    errors: non2xx + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((a, b) => a + Number(b), 0)),
+    cpuUs: requests === 0 ? Number.NaN : Math.round(((cpuMs(pid) - cpuBefore) * 1000) / requests)
   }
 }
 
@@ -142,16 +154,35 @@ const fixedRate = (url: string, bodyFile: string, rate: number): Latency => {
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-/** medianOf runs `run` for each target, interleaved, `rounds` times; the median of each figure per target. */
-const medianOf = <T extends Record<string, number>>(targets: ReadonlyArray<() => T>): Array<T> => {
-  const results: Array<Array<T>> = targets.map(() => [])
-  for (let r = 0; r < rounds; r++) targets.forEach((run, i) => results[i]!.push(run()))
-  return results.map((rs) => {
-    const out: Record<string, number> = {}
-    for (const key of Object.keys(rs[0]!)) out[key] = median(rs.map((x) => x[key]!))
-    if ("errors" in rs[0]!) out["errors"] = rs.reduce((a, x) => a + x["errors"]!, 0)
-    return out as T
-  })
+/** Rounds: each target's result per round; round r ran the targets back to back. */
+type Rounds<T> = Array<Array<T>>
+
+/**
+ * rounds runs every target once per round, `rounds` times, in the given order in even rounds and reversed in
+ * odd ones; results are indexed [target][round].
+ */
+const inRounds = <T>(targets: ReadonlyArray<() => T>): Rounds<T> => {
+  const results: Rounds<T> = targets.map(() => [])
+  for (let r = 0; r < rounds; r++) {
+    const order = targets.map((_, i) => i)
+    if (r % 2 === 1) order.reverse()
+    for (const i of order) results[i]![r] = targets[i]!()
+  }
+  return results
+}
+
+/** medians: the median of each figure over the rounds; errors are summed. */
+const medians = <T extends Record<string, number>>(rs: ReadonlyArray<T>): T => {
+  const out: Record<string, number> = {}
+  for (const key of Object.keys(rs[0]!)) out[key] = median(rs.map((x) => x[key]!))
+  if ("errors" in rs[0]!) out["errors"] = rs.reduce((a, x) => a + x["errors"]!, 0)
+  return out as T
+}
+
+/** pairedRatio: the median over rounds of a[r].key / b[r].key, and each round's ratio. */
+const pairedRatio = <T extends Record<string, number>>(a: ReadonlyArray<T>, b: ReadonlyArray<T>, key: keyof T & string) => {
+  const each = a.map((x, r) => x[key]! / b[r]![key]!)
+  return { ratio: median(each), each }
 }
 
 const scrape = async (port: number, name: string): Promise<number> => {
@@ -216,25 +247,33 @@ const main = async () => {
   const ceilingUrl = `https://127.0.0.1:${ceilingPort}/mutate`
   try {
     // Warm up both (JIT, TLS session state), then measure.
-    wrk(ourUrl, smallBody, 3)
-    wrk(ceilingUrl, smallBody, 3)
-    wrk(constantUrl, smallBody, 3)
-    const [tOurs, tCeil, tConst] = medianOf<Throughput>([
-      () => wrk(ourUrl, smallBody, seconds),
-      () => wrk(ceilingUrl, smallBody, seconds),
-      () => wrk(constantUrl, smallBody, seconds)
-    ]) as [Throughput, Throughput, Throughput]
+    wrk(ourUrl, smallBody, 3, webhook.pid!)
+    wrk(ceilingUrl, smallBody, 3, ceiling.pid!)
+    wrk(constantUrl, smallBody, 3, httpOnly.pid!)
+    const [tOursR, tCeilR, tConstR] = inRounds<Throughput>([
+      () => wrk(ourUrl, smallBody, seconds, webhook.pid!),
+      () => wrk(ceilingUrl, smallBody, seconds, ceiling.pid!),
+      () => wrk(constantUrl, smallBody, seconds, httpOnly.pid!)
+    ]) as [Array<Throughput>, Array<Throughput>, Array<Throughput>]
+    const [tOurs, tCeil, tConst] = [medians(tOursR), medians(tCeilR), medians(tConstR)]
     const rssSmall = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
     const rssConst = peakRssMiB(httpOnly.pid!)
     const rate = Math.max(1, Math.round(tOurs.rps / 2))
-    const [fOurs, fCeil] = medianOf<Latency>([
+    const [fOursR, fCeilR] = inRounds<Latency>([
       () => fixedRate(ourUrl, smallBody, rate),
       () => fixedRate(ceilingUrl, smallBody, rate)
-    ]) as [Latency, Latency]
-    const [bOurs, bCeil] = medianOf<Throughput>([() => wrk(ourUrl, bigBody, seconds), () => wrk(ceilingUrl, bigBody, seconds)]) as [
-      Throughput,
-      Throughput
-    ]
+    ]) as [Array<Latency>, Array<Latency>]
+    const [fOurs, fCeil] = [medians(fOursR), medians(fCeilR)]
+    const [bOursR, bCeilR] = inRounds<Throughput>([
+      () => wrk(ourUrl, bigBody, seconds, webhook.pid!),
+      () => wrk(ceilingUrl, bigBody, seconds, ceiling.pid!)
+    ]) as [Array<Throughput>, Array<Throughput>]
+    const [bOurs, bCeil] = [medians(bOursR), medians(bCeilR)]
+    const throughput = pairedRatio(tOursR, tCeilR, "rps")
+    const httpLayer = pairedRatio(tConstR, tCeilR, "rps")
+    const fixedP99 = pairedRatio(fOursR, fCeilR, "p99")
+    const fixedP50 = pairedRatio(fOursR, fCeilR, "p50")
+    const big = pairedRatio(bOursR, bCeilR, "rps")
     const peakInFlight = await scrape(ours.probe, "flyte_pod_webhook_requests_in_flight_peak")
     const rss = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
 
@@ -243,34 +282,44 @@ const main = async () => {
     const ratio = (a: number, b: number) => (b === 0 ? "n/a" : (a / b).toFixed(2))
     console.log("")
     row("", "webhook", "ceiling", "ratio")
-    row("Flyte task Pod (3.8 KB): req/s", tOurs.rps, tCeil.rps, ratio(tOurs.rps, tCeil.rps))
+    row("Flyte task Pod (3.8 KB): req/s", tOurs.rps, tCeil.rps, throughput.ratio.toFixed(2))
     row("  p50 / p99 latency (ms)", `${tOurs.p50} / ${tOurs.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tOurs.p99, tCeil.p99))
-    row(`fixed rate ${rate} req/s: p50 (ms)`, fOurs.p50, fCeil.p50, ratio(fOurs.p50, fCeil.p50))
-    row(`fixed rate ${rate} req/s: p99 (ms)`, fOurs.p99, fCeil.p99, ratio(fOurs.p99, fCeil.p99))
-    row("1 MiB Pod: req/s", bOurs.rps, bCeil.rps, ratio(bOurs.rps, bCeil.rps))
+    row("  CPU per request, measured (us)", tOurs.cpuUs, tCeil.cpuUs, ratio(tOurs.cpuUs, tCeil.cpuUs))
+    row(`fixed rate ${rate} req/s: p50 (ms)`, fOurs.p50, fCeil.p50, fixedP50.ratio.toFixed(2))
+    row(`fixed rate ${rate} req/s: p99 (ms)`, fOurs.p99, fCeil.p99, fixedP99.ratio.toFixed(2))
+    row("1 MiB Pod: req/s", bOurs.rps, bCeil.rps, big.ratio.toFixed(2))
     row("  p50 / p99 latency (ms)", `${bOurs.p50} / ${bOurs.p99}`, `${bCeil.p50} / ${bCeil.p99}`, ratio(bOurs.p99, bCeil.p99))
     row("idle RSS before any load (MiB)", idle.ours, idle.ceiling, ratio(idle.ours, idle.ceiling))
     row("peak RSS after small runs (MiB)", rssSmall.ours, rssSmall.ceiling, ratio(rssSmall.ours, rssSmall.ceiling))
     row("peak RSS incl. 1 MiB runs (MiB)", rss.ours, rss.ceiling, ratio(rss.ours, rss.ceiling))
     console.log("")
     console.log("HTTP layer alone (the same server with a constant Mutator instead of the engine):")
-    row("  Flyte task Pod: req/s", tConst.rps, tCeil.rps, ratio(tConst.rps, tCeil.rps))
+    row("  Flyte task Pod: req/s", tConst.rps, tCeil.rps, httpLayer.ratio.toFixed(2))
+    row("  CPU per request, measured (us)", tConst.cpuUs, tCeil.cpuUs, ratio(tConst.cpuUs, tCeil.cpuUs))
     row("  p50 / p99 latency (ms)", `${tConst.p50} / ${tConst.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tConst.p99, tCeil.p99))
     row("  peak RSS (MiB)", rssConst, rssSmall.ceiling, ratio(rssConst, rssSmall.ceiling))
-    const usPer = (rps: number) => 1e6 / rps
     console.log(
-      `CPU per request on core 0 (1/throughput): ceiling ${usPer(tCeil.rps).toFixed(0)} us, HTTP layer ` +
-        `${usPer(tConst.rps).toFixed(0)} us, webhook ${usPer(tOurs.rps).toFixed(0)} us; so the engine ` +
-        `${(usPer(tOurs.rps) - usPer(tConst.rps)).toFixed(0)} us and the HTTP layer ` +
-        `${(usPer(tConst.rps) - usPer(tCeil.rps)).toFixed(0)} us over a bare server`
+      `CPU per request on core 0 (measured medians): ceiling ${tCeil.cpuUs} us, HTTP layer ${tConst.cpuUs} us, ` +
+        `webhook ${tOurs.cpuUs} us; so the engine ${tOurs.cpuUs - tConst.cpuUs} us and the HTTP layer ` +
+        `${tConst.cpuUs - tCeil.cpuUs} us over a bare server`
     )
+    const list = (xs: ReadonlyArray<number>, digits = 2) => xs.map((x) => x.toFixed(digits)).join(" ")
+    console.log("")
+    console.log("per round (order reversed every other round):")
+    console.log(`  req/s webhook    ${list(tOursR.map((t) => t.rps), 0)}`)
+    console.log(`  req/s ceiling    ${list(tCeilR.map((t) => t.rps), 0)}`)
+    console.log(`  req/s HTTP layer ${list(tConstR.map((t) => t.rps), 0)}`)
+    console.log(`  throughput ratio ${list(throughput.each)} (ratio of the medians ${ratio(tOurs.rps, tCeil.rps)})`)
+    console.log(`  HTTP layer ratio ${list(httpLayer.each)}`)
+    console.log(`  fixed-rate p99 webhook ${list(fOursR.map((f) => f.p99), 1)} ms, ceiling ${list(fCeilR.map((f) => f.p99), 1)} ms`)
+    console.log(`  fixed-rate p99 ratio ${list(fixedP99.each)} (ratio of the medians ${ratio(fOurs.p99, fCeil.p99)})`)
     console.log(`most requests in work at once in the webhook: ${peakInFlight} (maxInFlight 64)`)
     const errors = tOurs.errors + bOurs.errors + fOurs.errors + tCeil.errors + bCeil.errors + fCeil.errors
     row("errors (non-2xx, socket)", tOurs.errors + bOurs.errors + fOurs.errors, tCeil.errors + bCeil.errors + fCeil.errors, "")
 
     const checks: Array<[string, boolean]> = [
-      ["throughput >= 0.75 of the ceiling", tOurs.rps / tCeil.rps >= 0.75],
-      ["fixed-rate p99 <= 2x the ceiling's", fOurs.p99 <= 2 * fCeil.p99],
+      ["throughput >= 0.75 of the ceiling", throughput.ratio >= 0.75],
+      ["fixed-rate p99 <= 2x the ceiling's", fixedP99.ratio <= 2],
       ["fixed-rate p99 < 10 ms", fOurs.p99 < 10],
       ["peak RSS <= 1.5x the ceiling's", rss.ours <= 1.5 * rss.ceiling],
       ["no errors", errors === 0]
