@@ -8,7 +8,7 @@
  */
 import { InjectedSecretsAudit, InjectLabel } from "../domain/FlyteNames.ts"
 import { planPatch } from "../domain/Patcher.ts"
-import { podFields, type PodFields } from "../domain/Pod.ts"
+import { asObject, podFields, type PodFields } from "../domain/Pod.ts"
 import type { JsonObject, PodEdit } from "../domain/PodEdit.ts"
 import { decodeSecret, requestedSecrets } from "../domain/SecretAnnotation.ts"
 import { secretLabel } from "../domain/SecretRequest.ts"
@@ -61,6 +61,10 @@ const decide = (request: AdmissionRequest, pod: PodFields, engine: Engine): Deci
   }
   if (decoded.secrets.length === 0) return allow(request, decoded.warnings)
   const names = decoded.secrets.map((r) => secretLabel(r.secret))
+  if (!hasContainers(request.object)) {
+    // Nothing to put the secrets into: an answer without a patch would admit the Pod without them.
+    return refuse(request, names, [], "the Pod has no spec.containers to inject secrets into", onInjectionError, decoded.warnings)
+  }
   const edits: Array<PodEdit> = []
   const managers: Array<ManagerUse> = []
   const failures: Array<string> = []
@@ -93,6 +97,11 @@ const decide = (request: AdmissionRequest, pod: PodFields, engine: Engine): Deci
       auditAnnotations: { [InjectedSecretsAudit]: names.join(",") }
     })
   }
+}
+
+const hasContainers = (object: JsonObject): boolean => {
+  const containers = asObject(object["spec"])["containers"]
+  return Array.isArray(containers) && containers.length > 0
 }
 
 const refuse = (

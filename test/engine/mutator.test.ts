@@ -92,6 +92,25 @@ describe("denials and warnings", () => {
       assert.strictEqual(result.outcome, "denied")
     }))
 
+  it.effect.each([["no spec", undefined], ["no containers", {}], ["an empty container list", { containers: [] }]])(
+    "a labelled Pod asking for a secret with %s: denied, never admitted without it",
+    ([, spec]) =>
+      Effect.gen(function*() {
+        const object = Object.fromEntries(
+          Object.entries({ ...labelledPod, spec }).filter(([key]) => key !== "spec" || spec !== undefined)
+        )
+        const result = yield* reviewWith(review(object))
+        const response = responseOf(result.review)
+        assert.strictEqual(response["allowed"], false)
+        assert.isUndefined(response["patch"])
+        assert.strictEqual(
+          (response["status"] as Json)["message"],
+          "flyte-pod-webhook: the Pod has no spec.containers to inject secrets into"
+        )
+        assert.strictEqual(result.outcome, "denied")
+      })
+  )
+
   it.effect("an unknown protobuf field is ignored with a warning naming the annotation; the secret is injected", () =>
     Effect.gen(function*() {
       const text = 'group: "db-creds"\nkey: "password"\nmount_requirement: ENV_VAR\nfuture_field: "x"\n'
