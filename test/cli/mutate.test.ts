@@ -129,7 +129,7 @@ describe.concurrent("exit 0: allowed", () => {
 
   it("warnings go to stderr (an unknown field in a secret annotation), the Pod is still printed", async () => {
     const annotation = encodeString('group: "g"\nkey: "k"\nmount_requirement: ENV_VAR\nfuture: 1\n')
-    const pod = { kind: "Pod", metadata: { labels: { "inject-flyte-secrets": "true" }, annotations: { "flyte.secrets/s0": annotation } }, spec: { containers: [] } }
+    const pod = { kind: "Pod", metadata: { labels: { "inject-flyte-secrets": "true" }, annotations: { "flyte.secrets/s0": annotation } }, spec: { containers: [{ name: "main", image: "busybox" }] } }
     const r = await run(["-"], { input: JSON.stringify(pod) })
     assert.strictEqual(r.code, 0, r.stderr)
     assert.match(r.stderr, /^warning: flyte\.secrets\/s0: .*future/)
