@@ -1,6 +1,6 @@
 /**
- * AdmissionServer: the HTTPS listener the API server calls, a plain `node:https` server (no router, no
- * per-request Effect wrapper: see docs/serve.md for why).
+ * AdmissionServer: the HTTPS listener the API server calls: the strict HTTP/1.1 reader of Http1.ts over
+ * `node:tls` (no router, no per-request Effect wrapper: see docs/serve.md for why).
  *
  * - HTTP/1.1 only (ALPN `http/1.1`; the API server uses HTTP/1.1 for webhooks) and TLS 1.2 or newer.
  * - Keep-alive 120 s: longer than the API server's 90 s idle-connection timeout, so it is always the API
@@ -11,9 +11,11 @@
  */
 import { Data, Effect } from "effect"
 import type * as http from "node:http"
-import * as https from "node:https"
+import type * as https from "node:https"
 import type * as net from "node:net"
+import type * as tls from "node:tls"
 import type { TlsPair } from "../services/TlsPair.ts"
+import { type Exchange, Http1Server } from "./Http1.ts"
 import { sendError } from "./Responses.ts"
 
 /** ListenError: a listener could not bind (port in use, address not available). */
@@ -22,57 +24,54 @@ export class ListenError extends Data.TaggedError("ListenError")<{ readonly addr
 export const KEEP_ALIVE_TIMEOUT_MS = 120_000
 export const HEADERS_TIMEOUT_MS = 10_000
 export const REQUEST_TIMEOUT_MS = 35_000
+/** Node's own default limit for a request head. */
+export const MAX_HEADER_BYTES = 16 * 1024
 
 /** MUTATE_PATHS: Flyte's registered path and the short one. */
 export const MUTATE_PATHS: ReadonlySet<string> = new Set(["/mutate--v1-pod", "/mutate"])
 
 /** tlsOptions: the secure-context options for a pair (also used on every swap). */
-export const tlsOptions = (pair: TlsPair): https.ServerOptions => ({
+export const tlsOptions = (pair: TlsPair): tls.TlsOptions => ({
   cert: pair.certPem,
   key: pair.keyPem,
   minVersion: "TLSv1.2",
   ALPNProtocols: ["http/1.1"]
 })
 
-type MutateHandler = (req: http.IncomingMessage, res: http.ServerResponse, query: string) => void
+type MutateHandler = (exchange: Exchange, query: string) => void
 
 /** route dispatches by path and method; anything unexpected is answered, never thrown. */
-export const route = (mutate: MutateHandler, onDefect: (cause: unknown) => void) =>
-(req: http.IncomingMessage, res: http.ServerResponse): void => {
-  try {
-    const url = req.url ?? "/"
-    const q = url.indexOf("?")
-    const path = q < 0 ? url : url.slice(0, q)
-    if (!MUTATE_PATHS.has(path)) {
-      return sendError(res, 404, "NotFound", `no route ${path.slice(0, 200)}; use POST /mutate--v1-pod or /mutate`)
-    }
-    if (req.method !== "POST") {
-      return sendError(res, 405, "MethodNotAllowed", `method ${req.method} not allowed; use POST`, undefined, {
-        allow: "POST"
-      })
-    }
-    mutate(req, res, q < 0 ? "" : url.slice(q + 1))
-  } catch (cause) {
-    onDefect(cause)
-    sendError(res, 500, "InternalError", "internal error in flyte-pod-webhook; see its log")
+export const route = (mutate: MutateHandler) => (exchange: Exchange): void => {
+  const url = exchange.url
+  const q = url.indexOf("?")
+  const path = q < 0 ? url : url.slice(0, q)
+  if (!MUTATE_PATHS.has(path)) {
+    return sendError(exchange, 404, "NotFound", `no route ${path.slice(0, 200)}; use POST /mutate--v1-pod or /mutate`)
   }
+  if (exchange.method !== "POST") {
+    return sendError(exchange, 405, "MethodNotAllowed", `method ${exchange.method} not allowed; use POST`, undefined, {
+      allow: "POST"
+    })
+  }
+  mutate(exchange, q < 0 ? "" : url.slice(q + 1))
 }
 
-/** createAdmissionServer builds (does not start) the HTTPS server. */
-export const createAdmissionServer = (pair: TlsPair, handler: http.RequestListener): https.Server => {
-  const server = https.createServer({
-    ...tlsOptions(pair),
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    headersTimeout: HEADERS_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    // Node checks the two timeouts above on this interval (default 30 s, too coarse for a 10 s limit).
-    connectionsCheckingInterval: 1_000,
-    noDelay: true
-  }, handler)
-  // A failed handshake (scanner, wrong CA, plain HTTP) concerns that client only.
-  server.on("tlsClientError", () => {})
-  return server
-}
+/** createAdmissionServer builds (does not start) the HTTPS server; a throw in `handler` is a 500 and `onDefect`. */
+export const createAdmissionServer = (
+  pair: TlsPair,
+  handler: (exchange: Exchange) => void,
+  onDefect: (cause: unknown) => void
+): Http1Server =>
+  new Http1Server(tlsOptions(pair), {
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderBytes: MAX_HEADER_BYTES
+  }, handler, onDefect)
+
+/** closeAdmission: Http1Server.close as an effect (true when every open request finished in time). */
+export const closeAdmission = (server: Http1Server, timeoutMs: number): Effect.Effect<boolean> =>
+  Effect.promise(() => server.close(timeoutMs))
 
 /** listen binds a server and returns the bound port (useful with port 0). */
 export const listen = (server: net.Server, port: number, host: string): Effect.Effect<number, ListenError> =>

@@ -1,6 +1,6 @@
 /**
- * MutateHandler: the request path of `POST /mutate` and `POST /mutate--v1-pod`, hand-written on `node:http`
- * objects because it runs for every Pod the cluster creates (docs/serve.md has the measurements behind this).
+ * MutateHandler: the request path of `POST /mutate` and `POST /mutate--v1-pod`, hand-written on the listener's
+ * Exchange (Http1.ts) because it runs for every Pod the cluster creates (docs/serve.md has the measurements).
  *
  * In order, each step cheap and answered at once when it fails: content type (415), declared length (413),
  * a slot in the AdmissionGate (429 + Retry-After), the body read with the 7 MiB cap (413), `JSON.parse`
@@ -10,11 +10,11 @@
  * still running is interrupted; its slot frees when it has stopped.
  */
 import { Cause, Exit, type Fiber } from "effect"
-import type * as http from "node:http"
 import type { BadReview } from "../admission/Mutator.ts"
 import type { MutationResult } from "../admission/MutationResult.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
 import type { AdmissionGate } from "./AdmissionGate.ts"
+import type { Exchange, RequestHeaders, ResponseHeaders } from "./Http1.ts"
 import { MAX_BODY_BYTES, requestDeadlineMs } from "./Limits.ts"
 import type { RequestFields, RequestLog } from "./RequestLog.ts"
 import { identify, reviewAdmitWithWarning, reviewError, type ReviewIdentity, sendError, sendJson } from "./Responses.ts"
@@ -27,7 +27,7 @@ export interface MutateDeps {
    */
   readonly review: (
     body: unknown,
-    headers: http.IncomingHttpHeaders
+    headers: RequestHeaders
   ) => Exit.Exit<MutationResult, BadReview> | Fiber.Fiber<MutationResult, BadReview>
   readonly gate: AdmissionGate
   readonly metrics: WebhookMetrics
@@ -36,8 +36,6 @@ export interface MutateDeps {
   /** Body bytes held across all requests; see `webhook.maxBufferedBytes`. */
   readonly buffered: BodyBudget
   readonly onInjectionError: OnInjectionError
-  /** true once shutdown has begun: answers carry `Connection: close`. */
-  readonly closing: () => boolean
 }
 
 const isJsonContentType = (value: string | undefined): boolean => {
@@ -78,7 +76,7 @@ const TOO_LARGE = `request body is larger than ${MAX_BODY_BYTES} bytes (7 MiB, t
 
 /** makeMutateHandler builds the handler; `query` is the raw query string (without `?`). */
 export const makeMutateHandler = (deps: MutateDeps) =>
-(req: http.IncomingMessage, res: http.ServerResponse, query: string): void => {
+(exchange: Exchange, query: string): void => {
   const started = performance.now()
   let done = false
   let who: ReviewIdentity | undefined
@@ -91,34 +89,32 @@ export const makeMutateHandler = (deps: MutateDeps) =>
     status: number,
     body: string,
     fields?: Partial<RequestFields>,
-    headers?: http.OutgoingHttpHeaders
+    headers?: ResponseHeaders
   ) => {
     if (done) return
     done = true
     if (timer !== undefined) clearTimeout(timer)
-    const close = deps.closing() ? { connection: "close" } : undefined
-    sendJson(res, status, body, close === undefined ? headers : { ...headers, ...close })
+    sendJson(exchange, status, body, headers)
     const durationMs = performance.now() - started
     deps.metrics.observe(outcome, durationMs / 1000)
     deps.log.request({ outcome, status, durationMs, uid: who?.uid, ...fields })
   }
 
-  const refuse = (outcome: RequestOutcome, code: number, reason: string, message: string, headers?: http.OutgoingHttpHeaders) => {
+  const refuse = (outcome: RequestOutcome, code: number, reason: string, message: string, headers?: ResponseHeaders) => {
     if (done) return
     done = true
     if (timer !== undefined) clearTimeout(timer)
-    const extra = deps.closing() ? { ...headers, connection: "close" } : headers
-    sendError(res, code, reason, message, who, extra)
+    sendError(exchange, code, reason, message, who, headers)
     const durationMs = performance.now() - started
     deps.metrics.observe(outcome, durationMs / 1000)
     deps.log.request({ outcome, status: code, durationMs, uid: who?.uid, reason: message })
   }
 
-  if (!isJsonContentType(req.headers["content-type"])) {
-    const got = req.headers["content-type"] ?? "none"
+  if (!isJsonContentType(exchange.headers["content-type"])) {
+    const got = exchange.headers["content-type"] ?? "none"
     return refuse("invalid", 415, "UnsupportedMediaType", `content type ${got}; expected application/json`)
   }
-  const declared = req.headers["content-length"]
+  const declared = exchange.headers["content-length"]
   if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
     return refuse("rejected", 413, "RequestEntityTooLarge", TOO_LARGE, { connection: "close" })
   }
@@ -160,7 +156,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
     who = identify(parsed)
     let answer: Exit.Exit<MutationResult, BadReview> | Fiber.Fiber<MutationResult, BadReview>
     try {
-      answer = deps.review(parsed, req.headers)
+      answer = deps.review(parsed, exchange.headers)
     } catch (cause) {
       release?.()
       deps.log.error("admission request failed with a defect", { uid: who?.uid, cause: String(cause) })
@@ -176,7 +172,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   const start = (releaseSlot: () => void) => {
     release = releaseSlot
     if (done) return releaseSlot()
-    readBody(req, deps.buffered, onBody, (reason) => {
+    readBody(exchange, deps.buffered, onBody, (reason) => {
       releaseSlot()
       if (reason === "tooLarge") refuse("rejected", 413, "RequestEntityTooLarge", TOO_LARGE, { connection: "close" })
       else {
@@ -210,7 +206,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   }
   timer = setTimeout(onDeadline, requestDeadlineMs(query, deps.defaultTimeoutMs))
 
-  res.on("close", () => {
+  exchange.onGone(() => {
     if (done) return
     // The client went away before an answer: withdraw and stop the work; nothing to send.
     done = true
@@ -223,10 +219,10 @@ export const makeMutateHandler = (deps: MutateDeps) =>
 
 /**
  * readBody collects the body up to MAX_BODY_BYTES, holding its bytes against the shared budget until the body
- * is handed on (or the request ends early); past either limit it stops reading and calls `refused`.
+ * is handed on (or the connection goes); past either limit it stops collecting and calls `refused`.
  */
 const readBody = (
-  req: http.IncomingMessage,
+  exchange: Exchange,
   budget: BodyBudget,
   onBody: (body: Buffer) => void,
   refused: (reason: "tooLarge" | "budget") => void
@@ -236,9 +232,14 @@ const readBody = (
   let over = false
   const drop = () => {
     budget.give(size)
+    size = 0
     chunks.length = 0
   }
-  req.on("data", (chunk: Buffer) => {
+  exchange.onGone(() => {
+    if (!over) drop() // the bytes are no longer held here
+    over = true
+  })
+  exchange.readBody((chunk) => {
     if (over) return
     const reason = size + chunk.length > MAX_BODY_BYTES ? "tooLarge" : budget.take(chunk.length) ? undefined : "budget"
     if (reason !== undefined) {
@@ -248,12 +249,7 @@ const readBody = (
     }
     size += chunk.length
     chunks.push(chunk)
-  })
-  req.on("close", () => {
-    if (!over) drop() // ended or aborted: either way the bytes are no longer held here
-    over = true
-  })
-  req.on("end", () => {
+  }, () => {
     if (over) return
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
     drop()

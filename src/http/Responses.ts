@@ -6,7 +6,7 @@
  *   the shape the API server itself uses for errors.
  * Never a redirect (the API server must not be sent elsewhere; CVE-2020-8561), never an empty body.
  */
-import type * as http from "node:http"
+import type { Exchange, ResponseHeaders } from "./Http1.ts"
 
 /** What is known about the review a request carries, for an AdmissionReview-shaped error. */
 export interface ReviewIdentity {
@@ -28,17 +28,11 @@ export const identify = (body: unknown): ReviewIdentity | undefined => {
   return { uid, apiVersion: apiVersion === V1BETA1 ? V1BETA1 : V1 }
 }
 
-/** sendJson writes a complete JSON answer. `close` ends keep-alive (the rest of the body is not read). */
-export const sendJson = (res: http.ServerResponse, status: number, body: string, extra?: http.OutgoingHttpHeaders) => {
-  if (res.headersSent || res.destroyed) return
-  const headers: http.OutgoingHttpHeaders = {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    ...extra
-  }
-  res.writeHead(status, headers)
-  res.end(body)
-}
+const JSON_TYPE: ResponseHeaders = { "content-type": "application/json" }
+
+/** sendJson writes a complete JSON answer (`connection: close` in `extra` ends the connection after it). */
+export const sendJson = (to: Exchange, status: number, body: string, extra?: ResponseHeaders) =>
+  to.respond(status, extra === undefined ? JSON_TYPE : { ...JSON_TYPE, ...extra }, body)
 
 /** statusBody is a Kubernetes `Status` failure. */
 export const statusBody = (code: number, reason: string, message: string): string =>
@@ -62,10 +56,10 @@ export const reviewAdmitWithWarning = (who: ReviewIdentity, warning: string): st
 
 /** sendError answers AdmissionReview-shaped when the uid is known, else with a Status. */
 export const sendError = (
-  res: http.ServerResponse,
+  to: Exchange,
   code: number,
   reason: string,
   message: string,
   who?: ReviewIdentity,
-  extra?: http.OutgoingHttpHeaders
-) => sendJson(res, code, who === undefined ? statusBody(code, reason, message) : reviewError(who, code, message), extra)
+  extra?: ResponseHeaders
+) => sendJson(to, code, who === undefined ? statusBody(code, reason, message) : reviewError(who, code, message), extra)

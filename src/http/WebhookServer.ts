@@ -23,7 +23,15 @@ import { Readiness } from "../services/Readiness.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
 import { AdmissionGate } from "./AdmissionGate.ts"
-import { closeGracefully, createAdmissionServer, type ListenError, listen, route, tlsOptions } from "./AdmissionServer.ts"
+import {
+  closeAdmission,
+  closeGracefully,
+  createAdmissionServer,
+  type ListenError,
+  listen,
+  route,
+  tlsOptions
+} from "./AdmissionServer.ts"
 import { BodyBudget, makeMutateHandler } from "./MutateHandler.ts"
 import { createProbeServer } from "./ProbeServer.ts"
 import { RequestLog } from "./RequestLog.ts"
@@ -57,7 +65,6 @@ const make = Effect.gen(function*() {
   const metrics = new WebhookMetrics()
   const gate = new AdmissionGate(webhook.maxInFlight, webhook.maxQueue)
   const log = new RequestLog(context, yield* LogLevel.isEnabled("Debug"))
-  let closing = false
 
   const pair = yield* tls.current
   let notAfter = pair.notAfter
@@ -80,17 +87,17 @@ const make = Effect.gen(function*() {
     log,
     defaultTimeoutMs: webhook.requestTimeoutSeconds * 1000,
     buffered: new BodyBudget(webhook.maxBufferedBytes),
-    onInjectionError: webhook.onInjectionError,
-    closing: () => closing
+    onInjectionError: webhook.onInjectionError
   })
   const server = createAdmissionServer(
     pair,
-    route(mutate, (cause) => log.error("admission request path threw", { cause: String(cause) }))
+    route(mutate),
+    (cause) => log.error("admission request path threw", { cause: String(cause) })
   )
   yield* tls.changes.pipe(
     Stream.runForEach((next) =>
       Effect.sync(() => {
-        server.setSecureContext(tlsOptions(next))
+        server.server.setSecureContext(tlsOptions(next))
         notAfter = next.notAfter
       })
     ),
@@ -103,14 +110,14 @@ const make = Effect.gen(function*() {
     () => closeGracefully(probe, 1_000)
   )
   const port = yield* Effect.acquireRelease(
-    listen(server, webhook.listenPort, webhook.listenAddress),
+    listen(server.server, webhook.listenPort, webhook.listenAddress),
     () =>
       Effect.gen(function*() {
         yield* readiness.set("draining", false, "shutting down")
         // From now on every answer carries `Connection: close`, so the client drops each connection itself
         // once it has read an answer. Closing a keep-alive socket from our side races with a request already
         // on its way (the API server does not retry a POST that got EOF): see step 3 above.
-        closing = true
+        server.closing = true
         yield* Effect.logInfo("shutdown: not ready; still serving during the drain delay").pipe(
           Effect.annotateLogs({ drainDelaySeconds: webhook.drainDelaySeconds })
         )
@@ -119,7 +126,7 @@ const make = Effect.gen(function*() {
         yield* Effect.logInfo("shutdown: listener closed; finishing open requests").pipe(
           Effect.annotateLogs({ inFlight, queued })
         )
-        const clean = yield* closeGracefully(server, webhook.shutdownTimeoutSeconds * 1000)
+        const clean = yield* closeAdmission(server, webhook.shutdownTimeoutSeconds * 1000)
         yield* readiness.set("listener", false, "HTTPS listener closed")
         yield* (clean
           ? Effect.logInfo("shutdown: all requests answered")
