@@ -13,7 +13,7 @@ import { Cause, Exit, type Fiber } from "effect"
 import type { BadReview } from "../admission/Mutator.ts"
 import type { MutationResult } from "../admission/MutationResult.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
-import type { AdmissionGate } from "./AdmissionGate.ts"
+import type { AdmissionGate, Ticket } from "./AdmissionGate.ts"
 import type { Exchange, RequestHeaders, ResponseHeaders } from "./Http1.ts"
 import { MAX_BODY_BYTES, requestDeadlineMs } from "./Limits.ts"
 import type { RequestFields, RequestLog } from "./RequestLog.ts"
@@ -184,16 +184,13 @@ export const makeMutateHandler = (deps: MutateDeps) =>
     })
   }
 
-  const ticket = deps.gate.enter(start)
-  if (ticket === undefined) {
-    return refuse("rejected", 429, "TooManyRequests", "flyte-pod-webhook is at capacity; retry shortly", {
-      "retry-after": "1"
-    })
-  }
-
+  // The deadline is armed before the gate is entered: with the whole body already in, the request can be
+  // answered before `enter` returns, and a timer armed after that would never be cleared (it would hold the
+  // request's closures for the whole timeout).
+  let ticket: Ticket | undefined
   const onDeadline = () => {
     if (done) return
-    ticket.cancel()
+    ticket?.cancel()
     fiber?.interruptUnsafe()
     if (fiber === undefined) release?.() // still reading the body: the slot is ours to free
     const seconds = (performance.now() - started) / 1000
@@ -206,12 +203,20 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   }
   timer = setTimeout(onDeadline, requestDeadlineMs(query, deps.defaultTimeoutMs))
 
+  ticket = deps.gate.enter(start)
+  if (ticket === undefined) {
+    return refuse("rejected", 429, "TooManyRequests", "flyte-pod-webhook is at capacity; retry shortly", {
+      "retry-after": "1"
+    })
+  }
+  if (done) return // answered already (the body was in when the request arrived)
+
   exchange.onGone(() => {
     if (done) return
     // The client went away before an answer: withdraw and stop the work; nothing to send.
     done = true
     clearTimeout(timer)
-    ticket.cancel()
+    ticket?.cancel()
     fiber?.interruptUnsafe()
     if (fiber === undefined) release?.()
   })

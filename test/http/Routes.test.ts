@@ -1,5 +1,6 @@
 /** One real HTTPS (or probe HTTP) round trip per route, with exact JSON. */
 import { Effect, Exit, Layer } from "effect"
+import * as https from "node:https"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BadReview, Mutator } from "../../src/admission/Mutator.ts"
 import { probe, result, reviewBody, send, startServer } from "./support.ts"
@@ -147,5 +148,26 @@ describe("a Mutator that answers on the spot (reviewNow, as the real one does)",
     expect(answer.status).toBe(500)
     expect(answer.text).not.toContain("engine bug")
     expect((await send(server.port, "/mutate", reviewBody("now-2"))).status).toBe(200)
+  })
+})
+
+describe("no deadline timer outlives its request", () => {
+  it("100 answered requests leave no timers behind (each holds its request's closures until the timeout)", async () => {
+    const server = await startServer({
+      review: (body) => Effect.succeed(result((body as { request: { uid: string } }).request.uid, "patched", { allowed: true }))
+    })
+    try {
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 1 })
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
+      await send(server.port, "/mutate", reviewBody("warm"), { agent })
+      const before = timers()
+      for (let i = 0; i < 100; i++) {
+        expect((await send(server.port, "/mutate?timeout=10s", reviewBody(`t-${i}`), { agent })).status).toBe(200)
+      }
+      expect(timers() - before).toBeLessThan(10)
+      agent.destroy()
+    } finally {
+      await server.dispose()
+    }
   })
 })
