@@ -52,9 +52,7 @@ export interface Http1Limits {
   readonly maxHeaderBytes: number
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.([01])$/
-const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/
 const HEAD_END = Buffer.from("\r\n\r\n")
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -78,21 +76,55 @@ interface Head {
 const hasToken = (value: string | undefined, token: string): boolean =>
   value !== undefined && value.toLowerCase().split(",").some((t) => t.trim() === token)
 
-/** parseHead reads the request line and headers (the bytes before the blank line). */
+/** TOKEN_CHAR[c]: 1 when the character code c may appear in a header name (RFC 9110 token). */
+const TOKEN_CHAR = new Uint8Array(128)
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN_CHAR[c.charCodeAt(0)] = 1
+
+/** isToken: a non-empty header name of token characters only. */
+const isToken = (text: string, from: number, to: number): boolean => {
+  if (to <= from) return false
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 128 || TOKEN_CHAR[c] === 0) return false
+  }
+  return true
+}
+
+/** hasControl: a control character other than tab (a header value must not carry one). */
+const hasControl = (text: string, from: number, to: number): boolean => {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i)
+    if ((c < 32 && c !== 9) || c === 127) return true
+  }
+  return false
+}
+
+/**
+ * parseHead reads the request line and headers (the bytes before the blank line, as latin1). Scanned by hand:
+ * it runs for every request. A header named `__proto__` is dropped (it names no HTTP header and must not reach
+ * a plain object's prototype).
+ */
 export const parseHead = (text: string): Head => {
-  const lines = text.split("\r\n")
-  const line = REQUEST_LINE.exec(lines[0]!)
+  const firstEnd = text.indexOf("\r\n")
+  const line = REQUEST_LINE.exec(firstEnd < 0 ? text : text.slice(0, firstEnd))
   if (line === null) throw new RequestError(400, "malformed request line")
-  const headers: Record<string, string> = Object.create(null)
-  for (let i = 1; i < lines.length; i++) {
-    const field = lines[i]!
-    const colon = field.indexOf(":")
-    if (colon <= 0) throw new RequestError(400, "malformed header line")
-    const name = field.slice(0, colon)
-    if (!TOKEN.test(name)) throw new RequestError(400, "malformed header name")
-    const value = field.slice(colon + 1).trim()
-    if (BAD_VALUE.test(value)) throw new RequestError(400, `control character in header ${name}`)
-    const key = name.toLowerCase()
+  const headers: Record<string, string> = {}
+  let start = firstEnd < 0 ? text.length : firstEnd + 2
+  while (start < text.length) {
+    let end = text.indexOf("\r\n", start)
+    if (end < 0) end = text.length
+    const colon = text.indexOf(":", start)
+    if (colon < 0 || colon >= end) throw new RequestError(400, "malformed header line")
+    if (!isToken(text, start, colon)) throw new RequestError(400, "malformed header name")
+    let from = colon + 1
+    let to = end
+    while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++
+    while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--
+    if (hasControl(text, from, to)) throw new RequestError(400, `control character in header ${text.slice(start, colon)}`)
+    const key = text.slice(start, colon).toLowerCase()
+    const value = text.slice(from, to)
+    start = end + 2
+    if (key === "__proto__") continue
     const seen = headers[key]
     if (seen === undefined) headers[key] = value
     else if (key === "content-length") {

@@ -238,8 +238,14 @@ describe("parseHead", () => {
     expect(head.length).toBe(5)
     expect(head.keepAlive).toBe(true)
   })
-  it("a header named __proto__ is an ordinary header", () => {
-    const head = parseHead("POST / HTTP/1.1\r\n__proto__: x")
-    expect(head.headers["__proto__"]).toBe("x")
+  it("a header named __proto__ is dropped, and the headers object keeps its prototype", () => {
+    const head = parseHead("POST / HTTP/1.1\r\n__proto__: x\r\nx-b: 1")
+    expect(Object.getPrototypeOf(head.headers)).toBe(Object.prototype)
+    expect(Object.keys(head.headers)).toStrictEqual(["x-b"])
+  })
+
+  it("trims spaces and tabs around values; a tab inside a value is allowed", () => {
+    const head = parseHead("POST / HTTP/1.1\r\nx-a: \t a\tb \t")
+    expect(head.headers["x-a"]).toBe("a\tb")
   })
 })
