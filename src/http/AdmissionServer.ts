@@ -11,7 +11,6 @@
  */
 import { Data, Effect } from "effect"
 import type * as http from "node:http"
-import type * as https from "node:https"
 import type * as net from "node:net"
 import type * as tls from "node:tls"
 import type { TlsPair } from "../services/TlsPair.ts"
@@ -90,10 +89,10 @@ export const listen = (server: net.Server, port: number, host: string): Effect.E
   })
 
 /**
- * closeGracefully stops accepting, closes idle keep-alive sockets and waits for open requests to finish;
- * past `timeoutMs` it closes every connection.
+ * closeGracefully (the probe port's `node:http` server) stops accepting, closes idle keep-alive sockets and
+ * waits for open requests to finish; past `timeoutMs` it closes every connection.
  */
-export const closeGracefully = (server: http.Server | https.Server, timeoutMs: number): Effect.Effect<boolean> =>
+export const closeGracefully = (server: http.Server, timeoutMs: number): Effect.Effect<boolean> =>
   Effect.callback<boolean>((resume) => {
     const timer = setTimeout(() => {
       server.closeAllConnections()

@@ -1,8 +1,9 @@
 /**
  * Http1: the admission listener's HTTP/1.1 server: a small, strict request reader over `node:tls`, in place of
  * `node:http`. Measured on the benchmark's machine (docs/serve.md, "Why not node:http"): a bare `node:https`
- * server spends ~35 of its ~74 µs per admission request in Node's HTTP machinery (IncomingMessage and
- * ServerResponse streams, events, ticks); the same work on this reader costs ~38 µs in all. The webhook's only
+ * server spends a large part of each admission request in Node's HTTP machinery (IncomingMessage and
+ * ServerResponse streams, events, ticks); `npm run bench` runs the same work on this reader, last at 43
+ * against 57 µs of CPU per request. The webhook's only
  * client is the API server (Go's net/http: HTTP/1.1, `Content-Length`, keep-alive, no pipelining), so little
  * of HTTP is needed, and what is not needed is refused rather than half-supported:
  *
