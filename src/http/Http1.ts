@@ -374,6 +374,11 @@ class Connection implements Exchange {
     }
     this.phase = "idle"
     this.since = performance.now()
+    // The answered request's callbacks and unread chunks are not kept while the connection idles.
+    this.gone = []
+    this.onChunk = undefined
+    this.onEnd = undefined
+    this.pending = []
     this.socket.resume()
     // A next request that came with the last one's bytes (pipelined) is read now.
     if (this.buffered !== undefined) {
