@@ -206,6 +206,67 @@ describe("Http1Server", () => {
   })
 })
 
+describe("Http1Server under mangled bytes", () => {
+  it("1,000 byte-mangled requests: each is answered with a known status or closed, nothing throws, the server serves on", async () => {
+    const defects: Array<unknown> = []
+    const server = new Http1Server(
+      { cert: servingPair.certPem, key: servingPair.keyPem },
+      { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, keepAliveTimeoutMs: 1_000, maxHeaderBytes: 16 * 1024 },
+      (exchange) => {
+        const chunks: Array<Buffer> = []
+        exchange.readBody((c) => chunks.push(c), () => exchange.respond(200, {}, String(Buffer.concat(chunks).length)))
+      },
+      (cause) => defects.push(cause)
+    )
+    await new Promise<void>((resolve) => server.server.listen(0, "127.0.0.1", resolve))
+    const port = (server.server.address() as { port: number }).port
+    let seed = 20261128
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+    const valid = Buffer.from(post("/m?timeout=1s", '{"a":1}', "expect: 100-continue\r\n") +
+      "POST /c HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+    const INSERTS = [13, 10, 58, 32, 0, 48, 59] // CR, LF, ':', space, NUL, '0', ';'
+    const mangle = (): Buffer => {
+      const edits = 1 + Math.floor(random() * 4)
+      let out = Buffer.from(valid)
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(random() * out.length)
+        const kind = random()
+        if (kind < 0.4) out[at] = Math.floor(random() * 256)
+        else if (kind < 0.7) out = Buffer.concat([out.subarray(0, at), out.subarray(at + 1 + Math.floor(random() * 8))])
+        else out = Buffer.concat([out.subarray(0, at), Buffer.from([INSERTS[Math.floor(random() * INSERTS.length)]!]), out.subarray(at)])
+      }
+      return out
+    }
+    const known = /^HTTP\/1\.1 (100|200|400|408|413|431|501) /
+    const seen = new Map<string, number>()
+    const one = (bytes: Buffer) =>
+      new Promise<void>((resolve, reject) => {
+        let raw = ""
+        const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost" }, () => socket.end(bytes))
+        const timer = setTimeout(() => socket.destroy(), 2_500)
+        socket.on("data", (c: Buffer) => (raw += c.toString("latin1")))
+        socket.on("error", () => {})
+        socket.on("close", () => {
+          clearTimeout(timer)
+          for (const status of raw.split(/(?=HTTP\/1\.1 )/).filter((p) => p.startsWith("HTTP/"))) {
+            if (!known.test(status)) return reject(new Error(`unexpected answer ${JSON.stringify(status.slice(0, 40))}`))
+            const code = status.slice(9, 12)
+            seen.set(code, (seen.get(code) ?? 0) + 1)
+          }
+          resolve()
+        })
+      })
+    for (let batch = 0; batch < 50; batch++) await Promise.all(Array.from({ length: 20 }, () => one(mangle())))
+    expect(defects).toStrictEqual([])
+    // The mangling reached both sides: some requests still parse, many are refused.
+    expect(seen.get("200") ?? 0).toBeGreaterThan(50)
+    expect(seen.get("400") ?? 0).toBeGreaterThan(50)
+    const after = await talk(port, [post("/after", "ok")], (r) => r.length === 1)
+    expect(after.replies[0]!.status).toBe(200)
+    await server.close(1_000)
+  }, 60_000)
+})
+
 describe("Http1Server.close", () => {
   it("closes idle connections at once, lets a request in work finish (its answer closes), then resolves true", async () => {
     const server = new Http1Server(
