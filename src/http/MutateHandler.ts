@@ -14,6 +14,7 @@ import type { BadReview } from "../admission/Mutator.ts"
 import type { MutationResult } from "../admission/MutationResult.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
 import type { AdmissionGate, Ticket } from "./AdmissionGate.ts"
+import type { Deadline, Deadlines } from "./Deadlines.ts"
 import type { Exchange, RequestHeaders, ResponseHeaders } from "./Http1.ts"
 import { MAX_BODY_BYTES, requestDeadlineMs } from "./Limits.ts"
 import type { RequestFields, RequestLog } from "./RequestLog.ts"
@@ -36,6 +37,8 @@ export interface MutateDeps {
   /** Body bytes held across all requests; see `webhook.maxBufferedBytes`. */
   readonly buffered: BodyBudget
   readonly onInjectionError: OnInjectionError
+  /** Where each request's deadline is scheduled. */
+  readonly deadlines: Deadlines
 }
 
 const isJsonContentType = (value: string | undefined): boolean => {
@@ -82,7 +85,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   let who: ReviewIdentity | undefined
   let fiber: Fiber.Fiber<MutationResult, BadReview> | undefined
   let release: (() => void) | undefined
-  let timer: NodeJS.Timeout | undefined
+  let timer: Deadline | undefined
 
   const finish = (
     outcome: RequestOutcome,
@@ -93,7 +96,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   ) => {
     if (done) return
     done = true
-    if (timer !== undefined) clearTimeout(timer)
+    if (timer !== undefined) deps.deadlines.cancel(timer)
     sendJson(exchange, status, body, headers)
     const durationMs = performance.now() - started
     deps.metrics.observe(outcome, durationMs / 1000)
@@ -103,7 +106,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
   const refuse = (outcome: RequestOutcome, code: number, reason: string, message: string, headers?: ResponseHeaders) => {
     if (done) return
     done = true
-    if (timer !== undefined) clearTimeout(timer)
+    if (timer !== undefined) deps.deadlines.cancel(timer)
     sendError(exchange, code, reason, message, who, headers)
     const durationMs = performance.now() - started
     deps.metrics.observe(outcome, durationMs / 1000)
@@ -201,7 +204,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
       : reviewError(who, 504, `${message}; the Pod was not created, retry`)
     finish("timeout", 200, body, { reason: message })
   }
-  timer = setTimeout(onDeadline, requestDeadlineMs(query, deps.defaultTimeoutMs))
+  timer = deps.deadlines.schedule(requestDeadlineMs(query, deps.defaultTimeoutMs), onDeadline)
 
   ticket = deps.gate.enter(start)
   if (ticket === undefined) {
@@ -215,7 +218,7 @@ export const makeMutateHandler = (deps: MutateDeps) =>
     if (done) return
     // The client went away before an answer: withdraw and stop the work; nothing to send.
     done = true
-    clearTimeout(timer)
+    deps.deadlines.cancel(timer)
     ticket?.cancel()
     fiber?.interruptUnsafe()
     if (fiber === undefined) release?.()

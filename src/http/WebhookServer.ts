@@ -32,6 +32,7 @@ import {
   route,
   tlsOptions
 } from "./AdmissionServer.ts"
+import { Deadlines } from "./Deadlines.ts"
 import { BodyBudget, makeMutateHandler } from "./MutateHandler.ts"
 import { createProbeServer } from "./ProbeServer.ts"
 import { RequestLog } from "./RequestLog.ts"
@@ -44,6 +45,8 @@ export interface WebhookServerShape {
   readonly probePort: number
   readonly metrics: WebhookMetrics
   readonly gate: AdmissionGate
+  /** The requests' deadlines (tests check that none outlives its request). */
+  readonly deadlines: Deadlines
 }
 
 const make = Effect.gen(function*() {
@@ -78,6 +81,7 @@ const make = Effect.gen(function*() {
 
   // Tracing code (and its OTLP modules) is loaded only when an endpoint is configured.
   const tracing = webhook.otlpEndpoint === undefined ? undefined : yield* Effect.promise(() => import("./Tracing.ts"))
+  const deadlines = new Deadlines()
   const mutate = makeMutateHandler({
     review: tracing !== undefined
       ? (body, headers) => fork(tracing.inRequestSpan(mutator.review(body), headers, "/mutate"))
@@ -87,7 +91,8 @@ const make = Effect.gen(function*() {
     log,
     defaultTimeoutMs: webhook.requestTimeoutSeconds * 1000,
     buffered: new BodyBudget(webhook.maxBufferedBytes),
-    onInjectionError: webhook.onInjectionError
+    onInjectionError: webhook.onInjectionError,
+    deadlines
   })
   const server = createAdmissionServer(
     pair,
@@ -144,7 +149,7 @@ const make = Effect.gen(function*() {
       tracing: webhook.otlpEndpoint !== undefined
     })
   )
-  return { port, probePort, metrics, gate } satisfies WebhookServerShape
+  return { port, probePort, metrics, gate, deadlines } satisfies WebhookServerShape
 })
 
 export class WebhookServer extends Context.Service<WebhookServer, WebhookServerShape>()(
