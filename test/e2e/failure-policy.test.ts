@@ -27,14 +27,7 @@ describeE2e("scenario 5: failurePolicy with the webhook stopped", () => {
     const certDir = path.join(dir, "certs")
     await prepareCerts(control(), dir, certDir)
     const start = (name: string, failurePolicy: string) =>
-      Deployment.start({
-        name,
-        ctx: control(),
-        dir,
-        identity: control().admin,
-        certDir,
-        webhook: { serviceName: `e2e-${name}`, secretName: `e2e-${name}-certs`, caKeySize: 2048, failurePolicy }
-      })
+      Deployment.startBeside({ name, ctx: control(), dir, certDir, webhook: { failurePolicy } })
     ;[fail, ignore] = await Promise.all([start("fail", "Fail"), start("ignore", "Ignore")])
   }, logs)
   afterAll(async () => {

@@ -63,14 +63,8 @@ describeE2e("Pods through the real API server", () => {
     fs.mkdirSync(path.join(dir, "k8s-global-secrets", "files"), { recursive: true })
     fs.writeFileSync(path.join(dir, "k8s-global-secrets", "files", "Cert"), GlobalFileValue)
     const aux = (name: string, secretManagerType: string) =>
-      Deployment.start({
-        name,
-        ctx: control(),
-        dir,
-        identity: control().admin,
-        certDir,
-        webhook: { serviceName: `e2e-${name}`, secretName: `e2e-${name}-certs`, caKeySize: 2048, secretManagerType }
-      }).then((d) => (started.push(d), d))
+      Deployment.startBeside({ name, ctx: control(), dir, certDir, webhook: { secretManagerType } })
+        .then((d) => (started.push(d), d))
     const [k8s, aws, gcp, vault, azure] = await Promise.all([
       Deployment.start({
         name: "k8s",

@@ -136,7 +136,7 @@ describeE2e("registration by the webhook itself, two replicas, SIGTERM", () => {
   })
 })
 
-/** auditEvents: the audit log's events (JSON lines). */
-export const auditEvents = (file: string): ReadonlyArray<any> =>
+/** auditEvents: the audit log's events (JSON lines; API-server JSON, untyped like the rest: see ApiJson). */
+export const auditEvents = (file: string): ReadonlyArray<ApiJson> =>
   fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line))
 

@@ -67,14 +67,7 @@ describeE2e("scenario 6: certificate rotation under load", () => {
     await installRbac(control(), namespace, { clusterScoped: false })
     const identity = serviceAccountIdentity(control(), namespace, "flyte-pod-webhook-init-certs", dir)
     await prepareCerts(control(), dir, certDir, { identity, namespace })
-    deployment = await Deployment.start({
-      name: "rotation",
-      ctx: control(),
-      dir,
-      identity: control().admin,
-      certDir,
-      webhook: { serviceName: "e2e-rotation", secretName: "e2e-rotation-certs", caKeySize: 2048 }
-    })
+    deployment = await Deployment.startBeside({ name: "rotation", ctx: control(), dir, certDir })
   }, () => deployment?.logs ?? [])
   afterAll(async () => {
     await deployment?.stopAndUnregister()

@@ -203,6 +203,15 @@ export class Deployment {
     }, { timeoutMs, intervalMs: 250 })
   }
 
+  /**
+   * startBeside: a deployment run as admin under its own Service and Secret names (`e2e-<name>`), beside the
+   * main one, for scenarios about a manager, a policy or rotation rather than RBAC.
+   */
+  static startBeside(options: Omit<DeploymentOptions, "identity">): Promise<Deployment> {
+    const own = { serviceName: `e2e-${options.name}`, secretName: `e2e-${options.name}-certs`, caKeySize: 2048 }
+    return Deployment.start({ ...options, identity: options.ctx.admin, webhook: { ...own, ...options.webhook } })
+  }
+
   static async start(options: DeploymentOptions): Promise<Deployment> {
     const deployment = new Deployment(options)
     fs.mkdirSync(path.join(options.dir, `${options.name}-global-secrets`), { recursive: true })
