@@ -160,7 +160,7 @@ const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math
 type Rounds<T> = Array<Array<T>>
 
 /**
- * rounds runs every target once per round, `rounds` times, in the given order in even rounds and reversed in
+ * inRounds runs every target once per round, `rounds` times, in the given order in even rounds and reversed in
  * odd ones; results are indexed [target][round].
  */
 const inRounds = <T>(targets: ReadonlyArray<() => T>): Rounds<T> => {

@@ -24,7 +24,7 @@
 import * as http from "node:http"
 import type * as net from "node:net"
 import * as tls from "node:tls"
-import { statusBody } from "./Responses.ts"
+import { sendError } from "./Responses.ts"
 
 /** Header names in lower case; a repeated header's values joined with ", ". */
 export type RequestHeaders = Readonly<Record<string, string | undefined>>
@@ -393,7 +393,7 @@ class Connection implements Exchange {
     if (this.phase === "closed" || (this.answered && this.phase !== "head")) return
     this.answered = false
     this.keepAlive = false
-    this.respond(status, { "content-type": "application/json" }, statusBody(status, http.STATUS_CODES[status] ?? "Error", message))
+    sendError(this, status, http.STATUS_CODES[status] ?? "Error", message)
   }
 
   /** destroy cuts the connection now. */
@@ -452,11 +452,7 @@ export class Http1Server {
       this.handler(exchange)
     } catch (cause) {
       this.onDefect(cause)
-      exchange.respond(
-        500,
-        { "content-type": "application/json" },
-        statusBody(500, "InternalError", "internal error in flyte-pod-webhook; see its log")
-      )
+      sendError(exchange, 500, "InternalError", "internal error in flyte-pod-webhook; see its log")
     }
   }
 

@@ -18,7 +18,7 @@ import type { Deadline, Deadlines } from "./Deadlines.ts"
 import type { Exchange, RequestHeaders, ResponseHeaders } from "./Http1.ts"
 import { MAX_BODY_BYTES, requestDeadlineMs } from "./Limits.ts"
 import type { RequestFields, RequestLog } from "./RequestLog.ts"
-import { identify, reviewAdmitWithWarning, reviewError, type ReviewIdentity, sendError, sendJson } from "./Responses.ts"
+import { errorBody, identify, reviewAdmitWithWarning, reviewError, type ReviewIdentity, sendJson } from "./Responses.ts"
 import type { RequestOutcome, WebhookMetrics } from "./WebhookMetrics.ts"
 
 export interface MutateDeps {
@@ -103,15 +103,8 @@ export const makeMutateHandler = (deps: MutateDeps) =>
     deps.log.request({ outcome, status, durationMs, uid: who?.uid, ...fields })
   }
 
-  const refuse = (outcome: RequestOutcome, code: number, reason: string, message: string, headers?: ResponseHeaders) => {
-    if (done) return
-    done = true
-    if (timer !== undefined) deps.deadlines.cancel(timer)
-    sendError(exchange, code, reason, message, who, headers)
-    const durationMs = performance.now() - started
-    deps.metrics.observe(outcome, durationMs / 1000)
-    deps.log.request({ outcome, status: code, durationMs, uid: who?.uid, reason: message })
-  }
+  const refuse = (outcome: RequestOutcome, code: number, reason: string, message: string, headers?: ResponseHeaders) =>
+    finish(outcome, code, errorBody(code, reason, message, who), { reason: message }, headers)
 
   if (!isJsonContentType(exchange.headers["content-type"])) {
     const got = exchange.headers["content-type"] ?? "none"

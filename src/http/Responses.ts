@@ -54,7 +54,11 @@ export const reviewAdmitWithWarning = (who: ReviewIdentity, warning: string): st
     response: { uid: who.uid, allowed: true, warnings: [warning] }
   })
 
-/** sendError answers AdmissionReview-shaped when the uid is known, else with a Status. */
+/** errorBody: AdmissionReview-shaped when the uid is known, else a Status. */
+export const errorBody = (code: number, reason: string, message: string, who?: ReviewIdentity): string =>
+  who === undefined ? statusBody(code, reason, message) : reviewError(who, code, message)
+
+/** sendError answers with errorBody. */
 export const sendError = (
   to: Exchange,
   code: number,
@@ -62,4 +66,4 @@ export const sendError = (
   message: string,
   who?: ReviewIdentity,
   extra?: ResponseHeaders
-) => sendJson(to, code, who === undefined ? statusBody(code, reason, message) : reviewError(who, code, message), extra)
+) => sendJson(to, code, errorBody(code, reason, message, who), extra)
