@@ -93,6 +93,10 @@ export interface WebhookSettings {
    * Default 64 MiB (a real API server sends at most ~3 MB per Pod review).
    */
   readonly maxBufferedBytes: number
+  /** Open connections to the HTTPS port at most (Node's server.maxConnections); past it new ones are closed. Default 1024. */
+  readonly maxConnections: number
+  /** Largest JSONPatch an answer may carry; a review whose patch would be larger is refused. Default 1 MiB. */
+  readonly maxPatchBytes: number
   /** Deadline for a request without `?timeout=`, in seconds. Default 10 (the API server's default). */
   readonly requestTimeoutSeconds: number
   /** Seconds to keep serving after SIGTERM while endpoints update. Default 5. */
@@ -217,6 +221,8 @@ export const parseSettings = (
       min: 1024 * 1024,
       max: 4 * 1024 * 1024 * 1024
     }),
+    maxConnections: integer(w, "maxConnections", "webhook.maxConnections", 1024, { min: 1, max: 1_000_000 }),
+    maxPatchBytes: integer(w, "maxPatchBytes", "webhook.maxPatchBytes", 1024 * 1024, { min: 1024, max: 7 * 1024 * 1024 }),
     requestTimeoutSeconds: seconds(w, "requestTimeout", "webhook.requestTimeout", 10),
     drainDelaySeconds: seconds(w, "drainDelay", "webhook.drainDelay", 5),
     shutdownTimeoutSeconds: seconds(w, "shutdownTimeout", "webhook.shutdownTimeout", 20),

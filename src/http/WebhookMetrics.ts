@@ -30,6 +30,8 @@ export interface Gauges {
   readonly queued: () => number
   /** The most requests in work / waiting at once since start. */
   readonly peaks: () => { readonly inFlight: number; readonly queued: number }
+  /** Request body bytes held now across all requests (src/http/BodyBudget.ts). */
+  readonly bodyBytesHeld: () => number
   /** Unix seconds of the serving certificate's notAfter, or undefined before one is loaded. */
   readonly certificateExpiry: () => number | undefined
 }
@@ -47,6 +49,7 @@ export class WebhookMetrics {
     inFlight: () => 0,
     queued: () => 0,
     peaks: () => ({ inFlight: 0, queued: 0 }),
+    bodyBytesHeld: () => 0,
     certificateExpiry: () => undefined
   }
 
@@ -108,6 +111,9 @@ export class WebhookMetrics {
     out.push(`flyte_pod_webhook_requests_in_flight_peak ${peaks.inFlight}`)
     family("flyte_pod_webhook_requests_queued_peak", "gauge", "Most admission requests waiting at once since start.")
     out.push(`flyte_pod_webhook_requests_queued_peak ${peaks.queued}`)
+
+    family("flyte_pod_webhook_request_body_bytes_held", "gauge", "Request body bytes held now across all admission requests.")
+    out.push(`flyte_pod_webhook_request_body_bytes_held ${this.gauges.bodyBytesHeld()}`)
 
     family("flyte_pod_webhook_injections_total", "counter", "Secrets injected, by secret manager.")
     for (const [manager, n] of this.injections) {
