@@ -177,20 +177,38 @@ export interface ResponseParts {
   readonly auditAnnotations?: Readonly<Record<string, string>>
 }
 
+/**
+ * Bounds on what an answer copies from a request: a message, a warning or an audit annotation names annotations
+ * and secret groups, which a Pod's author chooses (the API server validates the Pod only after the mutating
+ * webhooks ran), so a 6 MB annotation key must not make a 6 MB answer.
+ */
+export const MAX_MESSAGE = 4096
+export const MAX_WARNINGS = 20
+export const MAX_WARNING = 1024
+
+const cut = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max)}...(${text.length} characters)`
+
 /** respond builds the AdmissionReview answer; an empty patch, empty warnings and empty annotations are left out. */
 export const respond = (apiVersion: AdmissionVersion, uid: string, parts: ResponseParts): AdmissionReviewResponse => {
   const response: {
     -readonly [K in keyof AdmissionResponse]: AdmissionResponse[K]
   } = { uid, allowed: parts.allowed }
-  if (parts.status !== undefined) response.status = parts.status
+  if (parts.status !== undefined) response.status = { ...parts.status, message: cut(parts.status.message, MAX_MESSAGE) }
   if (parts.patch !== undefined && parts.patch.length > 0) {
     response.patchType = "JSONPatch"
     response.patch = Buffer.from(JSON.stringify(parts.patch)).toString("base64")
   }
   if (parts.auditAnnotations !== undefined && Object.keys(parts.auditAnnotations).length > 0) {
-    response.auditAnnotations = parts.auditAnnotations
+    response.auditAnnotations = Object.fromEntries(
+      Object.entries(parts.auditAnnotations).map(([key, value]) => [key, cut(value, MAX_MESSAGE)])
+    )
   }
-  if (parts.warnings !== undefined && parts.warnings.length > 0) response.warnings = parts.warnings
+  if (parts.warnings !== undefined && parts.warnings.length > 0) {
+    const warnings = parts.warnings.slice(0, MAX_WARNINGS).map((w) => cut(w, MAX_WARNING))
+    if (parts.warnings.length > MAX_WARNINGS) warnings.push(`...and ${parts.warnings.length - MAX_WARNINGS} more warnings`)
+    response.warnings = warnings
+  }
   return { apiVersion, kind: "AdmissionReview", response }
 }
 

@@ -124,6 +124,18 @@ export class WebhookMetrics {
       out.push(`flyte_pod_webhook_injection_failures_total{manager="${escapeLabel(manager)}"} ${n}`)
     }
 
+    // The process itself, named as Prometheus' client libraries name them (process_*, nodejs_*).
+    const memory = process.memoryUsage()
+    const cpu = process.cpuUsage()
+    family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+    out.push(`process_resident_memory_bytes ${memory.rss}`)
+    family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
+    out.push(`process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`)
+    family("nodejs_heap_size_used_bytes", "gauge", "V8 heap in use, in bytes.")
+    out.push(`nodejs_heap_size_used_bytes ${memory.heapUsed}`)
+    family("nodejs_heap_size_total_bytes", "gauge", "V8 heap allocated, in bytes.")
+    out.push(`nodejs_heap_size_total_bytes ${memory.heapTotal}`)
+
     const expiry = this.gauges.certificateExpiry()
     if (expiry !== undefined) {
       family(

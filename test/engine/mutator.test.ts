@@ -231,7 +231,7 @@ describe("bodies that are not an AdmissionReview we can answer: BadReview, uid k
     }))
   it.effect("fields of the wrong type, and a 6 MB value quoted only in part", () =>
     Effect.gen(function*() {
-      const body = { ...review(pod(), { uid: "u-3" }), apiVersion: "v".repeat(6_000_000) }
+      const body: Json = { ...review(pod(), { uid: "u-3" }), apiVersion: "v".repeat(6_000_000) }
       ;(body["request"] as Json)["dryRun"] = "yes"
       const e = yield* bad(body)
       assert.strictEqual(e.uid, "u-3")
