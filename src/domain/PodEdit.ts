@@ -10,6 +10,12 @@
  * - AddInitContainer: appended after the existing init containers, named `namePrefix + <index>`, unless an
  *   init container with the same image, command and env already exists (idempotency).
  * - AddAnnotations: each key absent from the Pod.
+ * - ExpectFile: no change; a promise the plan is checked against (docs/flyte-compat.md, "Never a silently missing
+ *   secret"): after the patch, every container and init container of the Pod sees `file` through `mountPath`, from
+ *   `volume` (from `key` of it, for a `secret` volume); with no `volume`, something outside the Pod writes the file
+ *   (the Vault agent) and no mount of the Pod may hide it.
+ * AddEnv and ExpectFile carry the name of the secret they serve (`secret`), so that whatever keeps one from holding
+ * is reported against that secret: an env var of the same name the Pod sets itself, a mount in the way.
  */
 
 /** A JSON object as it comes off the wire. */
@@ -36,11 +42,19 @@ export interface Volume {
 }
 
 export type PodEdit =
-  | { readonly _tag: "AddEnv"; readonly env: EnvVar }
+  | { readonly _tag: "AddEnv"; readonly env: EnvVar; readonly secret?: string }
   | { readonly _tag: "AddMount"; readonly mount: VolumeMount }
   | { readonly _tag: "AddVolume"; readonly volume: Volume }
   | { readonly _tag: "AddInitContainer"; readonly namePrefix: string; readonly container: JsonObject }
   | { readonly _tag: "AddAnnotations"; readonly annotations: Readonly<Record<string, string>> }
+  | {
+    readonly _tag: "ExpectFile"
+    readonly file: string
+    readonly mountPath: string
+    readonly volume?: string
+    readonly key?: string
+    readonly secret?: string
+  }
 
 /** Constructors, so managers read as the spec's table. */
 export const addEnv = (name: string, value: string): PodEdit => ({ _tag: "AddEnv", env: { name, value } })
@@ -59,3 +73,11 @@ export const addAnnotations = (annotations: Readonly<Record<string, string>>): P
   _tag: "AddAnnotations",
   annotations
 })
+export const expectFile = (expectation: { readonly file: string; readonly mountPath: string; readonly volume?: string; readonly key?: string }): PodEdit => ({
+  _tag: "ExpectFile",
+  ...expectation
+})
+
+/** forSecret names the secret that AddEnv and ExpectFile edits serve (the Mutator does it for each resolved secret). */
+export const forSecret = (edits: ReadonlyArray<PodEdit>, secret: string): Array<PodEdit> =>
+  edits.map((edit) => (edit._tag === "AddEnv" || edit._tag === "ExpectFile" ? { ...edit, secret } : edit))
