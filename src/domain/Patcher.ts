@@ -206,11 +206,13 @@ const recognisePullers = (initContainers: ReadonlyArray<ContainerState>, edits: 
   const byKey = new Map<string, { readonly all: Array<ContainerState>; readonly byEnv: Map<string, Array<ContainerState>> }>()
   for (const c of initContainers) {
     const key = keyOf(c.original)
-    const bucket = byKey.get(key) ?? { all: [], byEnv: new Map() }
+    const bucket = byKey.get(key) ?? { all: new Array<ContainerState>(), byEnv: new Map<string, Array<ContainerState>>() }
     byKey.set(key, bucket)
     bucket.all.push(c)
     const env = firstEnv(c.original)
-    bucket.byEnv.set(env, [...(bucket.byEnv.get(env) ?? []), c])
+    const sameEnvFirst = bucket.byEnv.get(env) ?? []
+    sameEnvFirst.push(c)
+    bucket.byEnv.set(env, sameEnvFirst)
   }
   for (const edit of edits) {
     if (edit._tag !== "AddInitContainer") continue
