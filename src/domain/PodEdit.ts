@@ -4,9 +4,10 @@
  * Managers never touch a Pod: they return an ordered list of edits, and the Patcher applies a whole plan of
  * them to the raw object as minimal RFC 6902 ops. Every edit only adds; existing fields always win:
  * - AddEnv: to every container and init container that has no env var of that name.
- * - AddMount: to every container and init container that has no mount of that volume name.
- * - AddVolume: unless a volume of that name exists. A `secret` volume whose `secretName` is already used by
- *   a volume merges its items into that volume instead (one volume per Kubernetes Secret).
+ * - AddMount: to every container and init container that has nothing mounted at that path (a Pod's volume of the
+ *   same Secret there serves it and gets the items; a puller that already mounts the volume is left alone).
+ * - AddVolume: one volume per source (per Kubernetes Secret for `secret` volumes, items merged), under the name
+ *   asked for unless that name is taken by a volume that is not ours, then `<name>-1`, ... (VolumeNames).
  * - AddInitContainer: appended after the existing init containers, named `namePrefix + <index>`, unless an
  *   init container with the same image, command and env already exists (idempotency).
  * - AddAnnotations: each key absent from the Pod.

@@ -33,6 +33,7 @@ describe("fan-out reviews are refused before any op is built", () => {
     assert.strictEqual(estimate.envVars, secrets + 1) // one _FSEC_ var per secret, FLYTE_SECRETS_ENV_PREFIX once
     assert.strictEqual(estimate.mounts, 0)
     assert.isAbove(estimate.bytes, 40 * DefaultMaxPatchBytes)
+    if (containers === 2000) assert.strictEqual(estimate.bytes, 110_224_000, "the figure docs/flyte-compat.md quotes")
 
     const result = Effect.runSync(reviewWith(body))
     const response = responseOf(result.review)
