@@ -9,7 +9,7 @@
  */
 import { InjectedSecretsAudit, InjectLabel, ShadowedSecretsAudit } from "../domain/FlyteNames.ts"
 import { DefaultMaxPatchBytes, estimatePatch, type PatchEstimate } from "../domain/PatchEstimate.ts"
-import { planPatch, type Problem } from "../domain/Patcher.ts"
+import { planPatch, type SecretConflict } from "../domain/Patcher.ts"
 import { asObject, podFields, type PodFields } from "../domain/Pod.ts"
 import { forSecret, type JsonObject, type PodEdit } from "../domain/PodEdit.ts"
 import { decodeSecret, requestedSecrets } from "../domain/SecretAnnotation.ts"
@@ -93,7 +93,7 @@ const decide = (request: AdmissionRequest, pod: PodFields, engine: Engine): Deci
   if (estimate.bytes > limit) {
     return refuse(request, names, managers, tooLarge(names.length, estimate, limit), onInjectionError, decoded.warnings)
   }
-  const { ops: patch, problems } = planPatch(request.object, edits)
+  const { ops: patch, secretConflicts: problems } = planPatch(request.object, edits)
   if (problems.length > 0) return partly(request, decoded.secrets, names, managers, patch, problems, onInjectionError, decoded.warnings)
   return {
     outcome: patch.length === 0 ? "unchanged" : "patched",
@@ -124,7 +124,7 @@ const partly = (
   names: ReadonlyArray<string>,
   managers: ReadonlyArray<ManagerUse>,
   patch: ReturnType<typeof planPatch>["ops"],
-  problems: ReadonlyArray<Problem>,
+  problems: ReadonlyArray<SecretConflict>,
   onInjectionError: OnInjectionError,
   warnings: ReadonlyArray<string>
 ): Decided => {

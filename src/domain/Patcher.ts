@@ -8,12 +8,13 @@
  *   1. structure, in plan order: annotations, volumes (VolumeNames: one per source, never a user's), init containers;
  *   2. env vars and mounts, in plan order, to every init container (old and new) and every container;
  *   3. the invariant (docs/flyte-compat.md, "Never a silently missing secret"): every env var a secret adds holds our
- *      value in every container of the Pod, and every ExpectFile is seen (FileCheck); what fails is a Problem named
+ *      value in every container of the Pod, and every ExpectFile is seen (FileCheck); what fails is a SecretConflict named
  *      after the secret, so the Mutator denies the Pod (or admits it with a warning) instead of admitting it without.
  * Op order is stable: annotations, volume items, new volumes, init containers, new init containers, containers.
  */
 import { fileProblem } from "./FileCheck.ts"
-import { add, type JsonPatchOp, pointer } from "./JsonPatch.ts"
+import type { JsonPatchOp } from "./JsonPatch.ts"
+import { annotationOps, containerOps, newInitContainerOps, volumeOps } from "./PatchOps.ts"
 import { asArray, asObject, isObject } from "./Pod.ts"
 import type { EnvVar, JsonObject, PodEdit } from "./PodEdit.ts"
 import {
@@ -21,7 +22,6 @@ import {
   containerName,
   containerState,
   envOf,
-  itemsOf,
   mountNamesOf,
   mountsOf,
   sameEnv,
@@ -30,8 +30,8 @@ import {
 import { cleanPath } from "./PosixPath.ts"
 import { places, resolvedName, resolveVolume, shareItems, type VolumeSet, volumeSet } from "./VolumeNames.ts"
 
-/** Problem: why a secret would not reach the Pod as asked; `shadowed` when the Pod's own env var is in the way. */
-export interface Problem {
+/** SecretConflict: why a secret would not reach the Pod as asked; `shadowed` when the Pod's own env var is in the way. */
+export interface SecretConflict {
   readonly secret: string
   readonly shadowed: boolean
   readonly reasons: ReadonlyArray<string>
@@ -43,7 +43,7 @@ export interface Problem {
  */
 export interface PatchPlan {
   readonly ops: ReadonlyArray<JsonPatchOp>
-  readonly problems: ReadonlyArray<Problem>
+  readonly secretConflicts: ReadonlyArray<SecretConflict>
   readonly conflicts: ReadonlyArray<string>
 }
 
@@ -62,7 +62,7 @@ const problemList = () => {
       entry.shadowed ||= shadowed
       if (!entry.seen.has(reason)) entry.seen.add(reason), entry.reasons.push(reason)
     },
-    done: (): Array<Problem> =>
+    done: (): Array<SecretConflict> =>
       [...bySecret].map(([secret, { reasons, shadowed }]) => ({
         secret,
         shadowed,
@@ -126,13 +126,13 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
     ...containerOps("containers", containers)
   ]
   const found = problems.done()
-  return { ops, problems: found, conflicts: found.flatMap((p) => p.reasons) }
+  return { ops, secretConflicts: found, conflicts: found.flatMap((p) => p.reasons) }
 }
 
 /**
  * addEnvEverywhere: the env var goes to every container without one of that name. An existing one is never
  * overridden; when it gives another value, in a container of the Pod's own, the secret is shadowed there (or
- * collides with another secret's env var): a Problem, not a silent loss. Pullers are the webhook's own containers.
+ * collides with another secret's env var): a SecretConflict, not a silent loss. Pullers are the webhook's own containers.
  */
 const addEnvEverywhere = (
   everyContainer: ReadonlyArray<ContainerState>,
@@ -237,59 +237,3 @@ const freeName = (prefix: string, initContainers: ReadonlyArray<ContainerState>,
   while (taken.has(`${prefix}${n}`)) n++
   return `${prefix}${n}`
 }
-
-const annotationOps = (existing: JsonObject | undefined, added: ReadonlyMap<string, string>): Array<JsonPatchOp> => {
-  if (added.size === 0) return []
-  if (existing === undefined) return [add("/metadata/annotations", Object.fromEntries(added))]
-  return [...added].map(([key, value]) => add(pointer("metadata", "annotations", key), value))
-}
-
-/** appendOps adds items to an array member: the whole array when it is missing, else `/-` per item. */
-const appendOps = (
-  parent: JsonObject,
-  base: ReadonlyArray<string | number>,
-  member: string,
-  items: ReadonlyArray<unknown>
-): Array<JsonPatchOp> => {
-  if (items.length === 0) return []
-  if (!Array.isArray(parent[member])) return [add(pointer(...base, member), items)]
-  return items.map((item) => add(pointer(...base, member, "-"), item))
-}
-
-const volumeOps = (spec: JsonObject, volumes: VolumeSet): Array<JsonPatchOp> => {
-  const ops: Array<JsonPatchOp> = []
-  const added: Array<unknown> = []
-  for (const v of volumes.all) {
-    if (v.index === undefined) {
-      if (!v.used) continue
-      const items = itemsOf(v.original)
-      added.push(
-        v.addedItems.length === 0
-          ? v.original
-          : { ...v.original, secret: { ...asObject(v.original["secret"]), items: [...(items ?? []), ...v.addedItems] } }
-      )
-    } else {
-      for (const item of v.addedItems) ops.push(add(pointer("spec", "volumes", v.index, "secret", "items", "-"), item))
-    }
-  }
-  return [...ops, ...appendOps(spec, ["spec"], "volumes", added)]
-}
-
-const containerOps = (field: string, containers: ReadonlyArray<ContainerState>): Array<JsonPatchOp> => {
-  const ops: Array<JsonPatchOp> = []
-  for (let i = 0; i < containers.length; i++) {
-    const c = containers[i]!
-    if (c.addedEnv.length > 0) ops.push(...appendOps(c.original, ["spec", field, i], "env", c.addedEnv))
-    if (c.addedMounts.length > 0) ops.push(...appendOps(c.original, ["spec", field, i], "volumeMounts", c.addedMounts))
-  }
-  return ops
-}
-
-const withAdditions = (c: ContainerState): JsonObject => ({
-  ...c.original,
-  ...(c.addedEnv.length > 0 ? { env: [...asArray(c.original["env"]), ...c.addedEnv] } : {}),
-  ...(c.addedMounts.length > 0 ? { volumeMounts: [...asArray(c.original["volumeMounts"]), ...c.addedMounts] } : {})
-})
-
-const newInitContainerOps = (spec: JsonObject, added: ReadonlyArray<ContainerState>): Array<JsonPatchOp> =>
-  appendOps(spec, ["spec"], "initContainers", added.map(withAdditions))
