@@ -1,17 +1,19 @@
 /**
  * Mutation: the decision for one admission request. Reads the Pod's secret annotations, resolves each secret
- * through SecretLookup, plans the patch, and maps the outcome to allowed / denied / patched.
+ * through SecretLookup, bounds the patch, plans it, and maps the outcome to allowed / denied / patched.
  *
- * Flyte 1 admitted a Pod without any secrets when one could not be injected; ours denies by default with a
- * message naming the annotation, the secret (never a value) and each manager's reason
- * (`webhook.onInjectionError: admit` restores Flyte's behaviour, with a warning).
+ * Flyte 1 admitted a Pod without any secrets when one could not be injected, and with a secret silently missing
+ * when the Pod was in its way; ours denies by default with a message naming the annotation, the secret (never a
+ * value) and each reason (`webhook.onInjectionError: admit` restores Flyte's behaviour, with a warning). The
+ * invariant behind it is docs/flyte-compat.md, "Never a silently missing secret".
  */
-import { InjectedSecretsAudit, InjectLabel } from "../domain/FlyteNames.ts"
-import { planPatch } from "../domain/Patcher.ts"
+import { InjectedSecretsAudit, InjectLabel, ShadowedSecretsAudit } from "../domain/FlyteNames.ts"
+import { DefaultMaxPatchBytes, estimatePatch, type PatchEstimate } from "../domain/PatchEstimate.ts"
+import { planPatch, type SecretConflict } from "../domain/Patcher.ts"
 import { asObject, podFields, type PodFields } from "../domain/Pod.ts"
-import type { JsonObject, PodEdit } from "../domain/PodEdit.ts"
+import { forSecret, type JsonObject, type PodEdit } from "../domain/PodEdit.ts"
 import { decodeSecret, requestedSecrets } from "../domain/SecretAnnotation.ts"
-import { secretLabel } from "../domain/SecretRequest.ts"
+import { type RequestedSecret, secretLabel } from "../domain/SecretRequest.ts"
 import type { SecretLookupShape } from "../services/SecretLookup.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
 import { type AdmissionRequest, denial, respond } from "./AdmissionReview.ts"
@@ -23,13 +25,18 @@ interface Decided {
   readonly managers: ReadonlyArray<ManagerUse>
   readonly review: JsonObject
   readonly message?: string
+  readonly shadowed?: ReadonlyArray<string>
 }
 
-/** Engine: what a decision needs; `decode` reads one annotation value (the Mutator memoises it). */
+/**
+ * Engine: what a decision needs; `decode` reads one annotation value (the Mutator memoises it); `maxPatchBytes`
+ * bounds the patch of one review (`webhook.maxPatchBytes`, DefaultMaxPatchBytes when not given).
+ */
 export interface Engine {
   readonly lookup: SecretLookupShape
   readonly onInjectionError: OnInjectionError
   readonly decode?: typeof decodeSecret
+  readonly maxPatchBytes?: number
 }
 
 /**
@@ -71,7 +78,7 @@ const decide = (request: AdmissionRequest, pod: PodFields, engine: Engine): Deci
   for (const requested of decoded.secrets) {
     const result = lookup.resolve(requested.secret)
     if (result._tag === "Resolved") {
-      edits.push(...result.edits)
+      edits.push(...forSecret(result.edits, secretLabel(requested.secret)))
       managers.push({ manager: result.manager, ok: true })
     } else {
       const tried = result.attempts.map((a) => `${a.manager}: ${a.reason}`).join("; ")
@@ -81,11 +88,13 @@ const decide = (request: AdmissionRequest, pod: PodFields, engine: Engine): Deci
     }
   }
   if (failures.length > 0) return refuse(request, names, managers, failures.join("; "), onInjectionError, decoded.warnings)
-  const { conflicts, ops: patch } = planPatch(request.object, edits)
-  if (conflicts.length > 0) {
-    const reason = `cannot mount secrets ${names.join(", ")}: ${conflicts.join("; ")}`
-    return refuse(request, names, managers, reason, onInjectionError, decoded.warnings)
+  const limit = engine.maxPatchBytes ?? DefaultMaxPatchBytes
+  const estimate = estimatePatch(request.object, edits)
+  if (estimate.bytes > limit) {
+    return refuse(request, names, managers, tooLarge(names.length, estimate, limit), onInjectionError, decoded.warnings)
   }
+  const { ops: patch, secretConflicts: problems } = planPatch(request.object, edits)
+  if (problems.length > 0) return partly(request, decoded.secrets, names, managers, patch, problems, onInjectionError, decoded.warnings)
   return {
     outcome: patch.length === 0 ? "unchanged" : "patched",
     secrets: names,
@@ -95,6 +104,53 @@ const decide = (request: AdmissionRequest, pod: PodFields, engine: Engine): Deci
       patch,
       warnings: decoded.warnings,
       auditAnnotations: { [InjectedSecretsAudit]: names.join(",") }
+    })
+  }
+}
+
+const tooLarge = (secrets: number, e: PatchEstimate, limit: number): string =>
+  `the patch for ${secrets} secrets would be about ${e.bytes} bytes (${e.containers} containers and init containers x ` +
+  `${e.envVars} env vars and ${e.mounts} mounts, plus ${e.other} bytes of volumes, init containers and annotations), ` +
+  `above webhook.maxPatchBytes (${limit} bytes)`
+
+/**
+ * partly: some secrets would not reach the Pod as asked (the planned Pod breaks the invariant for them). Denied
+ * naming each; under `admit`, admitted with the rest injected, the audit annotations listing only the secrets the
+ * Pod gets (`injected-secrets`) and, apart, those its own env vars shadow (`shadowed-secrets`).
+ */
+const partly = (
+  request: AdmissionRequest,
+  requested: ReadonlyArray<RequestedSecret>,
+  names: ReadonlyArray<string>,
+  managers: ReadonlyArray<ManagerUse>,
+  patch: ReturnType<typeof planPatch>["ops"],
+  problems: ReadonlyArray<SecretConflict>,
+  onInjectionError: OnInjectionError,
+  warnings: ReadonlyArray<string>
+): Decided => {
+  const annotationOf = (label: string) => requested.find((r) => secretLabel(r.secret) === label)?.annotation ?? "?"
+  const reason = problems
+    .map((p) => `secret ${JSON.stringify(p.secret)} from annotation ${annotationOf(p.secret)} would not reach the Pod: ${p.reasons.join("; ")}`)
+    .join("; ")
+  const shadowed = problems.filter((p) => p.shadowed).map((p) => p.secret)
+  const missing = new Set(problems.map((p) => p.secret))
+  const injected = names.filter((name) => !missing.has(name))
+  const message = `flyte-pod-webhook: ${reason}`
+  const facts = { secrets: names, managers, message, ...(shadowed.length > 0 ? { shadowed } : {}) }
+  if (onInjectionError !== "admit") {
+    return { ...facts, outcome: "denied", review: respond(request.apiVersion, request.uid, { allowed: false, status: denial(message), warnings }) }
+  }
+  const audit: Record<string, string> = {}
+  if (injected.length > 0) audit[InjectedSecretsAudit] = injected.join(",")
+  if (shadowed.length > 0) audit[ShadowedSecretsAudit] = shadowed.join(",")
+  return {
+    ...facts,
+    outcome: "error",
+    review: respond(request.apiVersion, request.uid, {
+      allowed: true,
+      patch,
+      warnings: [...warnings, `${message}; admitted without ${missing.size === 1 ? "it" : "them"} (webhook.onInjectionError: admit)`],
+      auditAnnotations: audit
     })
   }
 }

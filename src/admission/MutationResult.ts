@@ -25,4 +25,6 @@ export interface MutationResult {
   readonly managers: ReadonlyArray<ManagerUse>
   /** Denial or error reason, when not allowed or admitted with an error. */
   readonly message?: string
+  /** Requested secrets the Pod's own env vars of the same name shadow (names), when there are any. */
+  readonly shadowed?: ReadonlyArray<string>
 }

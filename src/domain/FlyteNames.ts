@@ -17,12 +17,13 @@ export const EnvPrefixVar = "FLYTE_SECRETS_ENV_PREFIX"
 export const DefaultDirVar = "FLYTE_SECRETS_DEFAULT_DIR"
 /** Env var telling flytekit the file name prefix (always empty: files are named after keys). */
 export const FilePrefixVar = "FLYTE_SECRETS_FILE_PREFIX"
-/** Audit annotation listing injected secret names (stored as `<webhook name>/injected-secrets`). */
+/** Audit annotation listing the secrets the Pod gets (stored as `<webhook name>/injected-secrets`). */
 export const InjectedSecretsAudit = "injected-secrets"
+/**
+ * Audit annotation listing secrets the Pod asked for but shadows with env vars of its own of the same name, when
+ * such a Pod is admitted (`onInjectionError: admit`); they are not in `injected-secrets`.
+ */
+export const ShadowedSecretsAudit = "shadowed-secrets"
 
 /** secretEnvName is the env var a secret lands in: UPPER(_FSEC_ + group + "_" + key). */
 export const secretEnvName = (group: string, key: string): string => `${EnvVarPrefix}${group}_${key}`.toUpperCase()
-
-/** secretFilePath is where flytekit looks for a mounted secret: lower(dir/group/key). */
-export const secretFilePath = (group: string, key: string): string =>
-  `${SecretsDir}/${group}/${key}`.toLowerCase()

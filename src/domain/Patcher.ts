@@ -1,99 +1,74 @@
 /**
- * Patcher: pod + plan → minimal RFC 6902 ops on the raw object. Pure.
+ * Patcher: pod + plan → minimal RFC 6902 ops on the raw object, and what the plan could not make true. Pure.
  *
  * It never re-encodes the Pod (re-serialising a typed Pod silently drops fields the webhook does not know,
  * the trap vault-k8s avoids too) and never removes or rewrites a field: every op is an `add` of something
- * absent. Edits apply in two phases so that the result does not depend on plan order and a second run adds
+ * absent. Edits apply in phases so that the result does not depend on plan order and a second run adds
  * nothing (idempotent, safe under `reinvocationPolicy: IfNeeded`):
- *   1. structure, in plan order: annotations, volumes (secret volumes merged by Secret name), init containers;
- *   2. env vars and mounts, in plan order, to every init container (old and new) and every container.
+ *   1. structure, in plan order: annotations, volumes (VolumeNames: one per source, never a user's), init containers;
+ *   2. env vars and mounts, in plan order, to every init container (old and new) and every container;
+ *   3. the invariant (docs/flyte-compat.md, "Never a silently missing secret"): every env var a secret adds holds our
+ *      value in every container of the Pod, and every ExpectFile is seen (FileCheck); what fails is a SecretConflict named
+ *      after the secret, so the Mutator denies the Pod (or admits it with a warning) instead of admitting it without.
  * Op order is stable: annotations, volume items, new volumes, init containers, new init containers, containers.
  */
-import { add, type JsonPatchOp, pointer } from "./JsonPatch.ts"
+import { fileProblem } from "./FileCheck.ts"
+import type { JsonPatchOp } from "./JsonPatch.ts"
+import { annotationOps, containerOps, newInitContainerOps, volumeOps } from "./PatchOps.ts"
 import { asArray, asObject, isObject } from "./Pod.ts"
-import type { EnvVar, JsonObject, PodEdit, Volume, VolumeMount } from "./PodEdit.ts"
+import type { EnvVar, JsonObject, PodEdit } from "./PodEdit.ts"
+import {
+  type ContainerState,
+  containerName,
+  containerState,
+  envOf,
+  mountNamesOf,
+  mountsOf,
+  sameEnv,
+  sameJson
+} from "./PodState.ts"
+import { cleanPath } from "./PosixPath.ts"
+import { places, resolvedName, resolveVolume, shareItems, type VolumeSet, volumeSet } from "./VolumeNames.ts"
 
-const nameOf = (value: unknown): unknown => asObject(value)["name"]
-const deepEqual = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+/** SecretConflict: why a secret would not reach the Pod as asked; `shadowed` when the Pod's own env var is in the way. */
+export interface SecretConflict {
+  readonly secret: string
+  readonly shadowed: boolean
+  readonly reasons: ReadonlyArray<string>
+}
 
 /**
- * A container's env and mounts as they will be: existing names/paths plus what we add. The lookup sets are
- * built on first use (a plan of env vars never needs the mount sets): this runs for every container of every Pod.
+ * PatchPlan: the ops, and the problems that keep secrets from reaching the Pod (`conflicts`: every reason, flat).
+ * The ops stay valid either way: what could not be added without breaking the Pod was left out.
  */
-interface ContainerState {
-  readonly original: JsonObject
-  readonly addedEnv: Array<EnvVar>
-  readonly addedMounts: Array<VolumeMount>
-  envNames: Set<string> | undefined
-  mounts: { readonly names: Set<string>; readonly paths: Map<string, string> } | undefined
-}
-
-const containerState = (container: unknown): ContainerState => ({
-  original: asObject(container),
-  addedEnv: [],
-  addedMounts: [],
-  envNames: undefined,
-  mounts: undefined
-})
-
-const envNamesOf = (c: ContainerState): Set<string> => {
-  if (c.envNames !== undefined) return c.envNames
-  const names = new Set<string>()
-  for (const entry of asArray(c.original["env"])) {
-    const name = nameOf(entry)
-    if (typeof name === "string") names.add(name)
-  }
-  return (c.envNames = names)
-}
-
-/** mountsOf: the names of the volumes mounted, and mountPath → the volume mounted there. */
-const mountsOf = (c: ContainerState): NonNullable<ContainerState["mounts"]> => {
-  if (c.mounts !== undefined) return c.mounts
-  const names = new Set<string>()
-  const paths = new Map<string, string>()
-  for (const entry of asArray(c.original["volumeMounts"])) {
-    const mount = asObject(entry)
-    const name = mount["name"]
-    if (typeof name === "string") names.add(name)
-    if (typeof mount["mountPath"] === "string") paths.set(mount["mountPath"], String(name))
-  }
-  return (c.mounts = { names, paths })
-}
-
-interface VolumeState {
-  readonly original: JsonObject
-  /** Index in the Pod's volumes, or undefined for a volume we add. */
-  readonly index: number | undefined
-  readonly addedItems: Array<JsonObject>
-}
-
-const secretNameOf = (volume: JsonObject): string | undefined => {
-  const secret = volume["secret"]
-  return isObject(secret) && typeof secret["secretName"] === "string" ? secret["secretName"] : undefined
-}
-
-const itemsOf = (volume: JsonObject): ReadonlyArray<JsonObject> | undefined => {
-  const secret = asObject(volume["secret"])
-  return Array.isArray(secret["items"]) ? secret["items"].map(asObject) : undefined
-}
-
-/** A puller init container is already there when one has the same image, command and env values. */
-const sameInitContainer = (existing: JsonObject, planned: JsonObject): boolean => {
-  if (existing["image"] !== planned["image"] || !deepEqual(existing["command"], planned["command"])) return false
-  const env = asArray(existing["env"]).map(asObject)
-  return asArray(planned["env"]).every((want) => env.some((have) => deepEqual(have, want)))
+export interface PatchPlan {
+  readonly ops: ReadonlyArray<JsonPatchOp>
+  readonly secretConflicts: ReadonlyArray<SecretConflict>
+  readonly conflicts: ReadonlyArray<string>
 }
 
 /** plan turns a Pod and an ordered list of edits into the ops that apply them. */
 export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray<JsonPatchOp> => planPatch(pod, edits).ops
 
-/**
- * PatchPlan: the ops, and the mounts that could not be added because another volume already uses their path
- * in some container. A conflict means a secret would silently be missing, so the Mutator refuses the Pod.
- */
-export interface PatchPlan {
-  readonly ops: ReadonlyArray<JsonPatchOp>
-  readonly conflicts: ReadonlyArray<string>
+/** Reasons listed per secret; past this, "and N more" (a Pod of thousands of containers gives one line, not thousands). */
+const MaxReasons = 3
+
+const problemList = () => {
+  const bySecret = new Map<string, { shadowed: boolean; reasons: Array<string>; seen: Set<string> }>()
+  return {
+    note: (secret: string, reason: string, shadowed: boolean) => {
+      const entry = bySecret.get(secret) ?? { shadowed: false, reasons: [], seen: new Set() }
+      bySecret.set(secret, entry)
+      entry.shadowed ||= shadowed
+      if (!entry.seen.has(reason)) entry.seen.add(reason), entry.reasons.push(reason)
+    },
+    done: (): Array<SecretConflict> =>
+      [...bySecret].map(([secret, { reasons, shadowed }]) => ({
+        secret,
+        shadowed,
+        reasons: reasons.length <= MaxReasons ? reasons : [...reasons.slice(0, MaxReasons), `and ${reasons.length - MaxReasons} more`]
+      }))
+  }
 }
 
 export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPlan => {
@@ -101,66 +76,46 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
   const spec = asObject(asObject(pod)["spec"])
   const annotations = isObject(metadata["annotations"]) ? metadata["annotations"] : undefined
   const addedAnnotations = new Map<string, string>()
-  const volumes: Array<VolumeState> = asArray(spec["volumes"]).map((v, index) => ({
-    original: asObject(v),
-    index,
-    addedItems: []
-  }))
-  const volumeAlias = new Map<string, string>()
-  const initContainers = asArray(spec["initContainers"]).map(containerState)
+  const initContainers = asArray(spec["initContainers"]).map((c) => containerState(c))
   const existingInit = initContainers.length
-  const containers = asArray(spec["containers"]).map(containerState)
+  const containers = asArray(spec["containers"]).map((c) => containerState(c))
+  const known = recognisePullers(initContainers, edits)
+  const volumes = volumeSet(asArray(spec["volumes"]))
+  const where = places(edits, [...initContainers, ...containers])
 
   // Phase 1: structure.
+  const newInit: Array<{ readonly prefix: string; readonly container: JsonObject }> = []
   for (const edit of edits) {
-    switch (edit._tag) {
-      case "AddAnnotations":
-        for (const [key, value] of Object.entries(edit.annotations)) {
-          if (annotations?.[key] === undefined && !addedAnnotations.has(key)) addedAnnotations.set(key, value)
-        }
-        break
-      case "AddVolume":
-        addVolume(volumes, volumeAlias, edit.volume)
-        break
-      case "AddInitContainer": {
-        if (initContainers.some((c) => sameInitContainer(c.original, edit.container))) break
-        const container = { ...edit.container, name: freeName(edit.namePrefix, initContainers, containers) }
-        initContainers.push(containerState(container))
-        break
+    if (edit._tag === "AddAnnotations") {
+      for (const [key, value] of Object.entries(edit.annotations)) {
+        if (annotations?.[key] === undefined && !addedAnnotations.has(key)) addedAnnotations.set(key, value)
       }
-      default:
-        break
+    } else if (edit._tag === "AddVolume") {
+      resolveVolume(volumes, edit.volume, where)
+    } else if (edit._tag === "AddInitContainer" && !known.has(edit)) {
+      if (!newInit.some((c) => sameInitContainer(c.container, edit.container))) newInit.push({ prefix: edit.namePrefix, container: edit.container })
     }
   }
-  // Phase 2: env vars and mounts everywhere.
+  for (const { container, prefix } of newInit) {
+    const volumeMounts = asArray(container["volumeMounts"]).map(asObject).map((m) => ({ ...m, name: resolvedName(volumes, String(m["name"])) }))
+    for (const m of volumeMounts) markUsed(volumes, m.name)
+    const named = { ...container, name: freeName(prefix, initContainers, containers), ...(volumeMounts.length > 0 ? { volumeMounts } : {}) }
+    initContainers.push(containerState(named, true))
+  }
+
+  // Phase 2: env vars and mounts everywhere; phase 3: the invariant.
   const everyContainer = [...initContainers, ...containers]
-  const conflicts: Array<string> = []
+  const problems = problemList()
   for (const edit of edits) {
-    if (edit._tag === "AddEnv") {
-      for (const c of everyContainer) {
-        const names = envNamesOf(c)
-        if (!names.has(edit.env.name)) {
-          names.add(edit.env.name)
-          c.addedEnv.push(edit.env)
-        }
-      }
-    } else if (edit._tag === "AddMount") {
-      const mount = { ...edit.mount, name: volumeAlias.get(edit.mount.name) ?? edit.mount.name }
-      for (const c of everyContainer) {
-        const mounts = mountsOf(c)
-        if (mounts.names.has(mount.name)) continue
-        const owner = mounts.paths.get(mount.mountPath)
-        if (owner !== undefined) {
-          conflicts.push(
-            `container ${JSON.stringify(c.original["name"])} already mounts volume ${JSON.stringify(owner)} at ` +
-              `${mount.mountPath}, where volume ${JSON.stringify(mount.name)} must go`
-          )
-          continue
-        }
-        mounts.names.add(mount.name)
-        mounts.paths.set(mount.mountPath, mount.name)
-        c.addedMounts.push(mount)
-      }
+    if (edit._tag === "AddEnv") addEnvEverywhere(everyContainer, edit.env, edit.secret, problems.note)
+    else if (edit._tag === "AddMount") addMountEverywhere(everyContainer, volumes, edit.mount.name, edit.mount)
+  }
+  for (const edit of edits) {
+    if (edit._tag !== "ExpectFile") continue
+    for (const c of everyContainer) {
+      if (c.puller) continue
+      const reason = fileProblem(volumes, c, edit)
+      if (reason !== undefined) problems.note(edit.secret ?? "", reason, false)
     }
   }
   const ops = [
@@ -170,7 +125,106 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
     ...newInitContainerOps(spec, initContainers.slice(existingInit)),
     ...containerOps("containers", containers)
   ]
-  return { ops, conflicts }
+  const found = problems.done()
+  return { ops, secretConflicts: found, conflicts: found.flatMap((p) => p.reasons) }
+}
+
+/**
+ * addEnvEverywhere: the env var goes to every container without one of that name. An existing one is never
+ * overridden; when it gives another value, in a container of the Pod's own, the secret is shadowed there (or
+ * collides with another secret's env var): a SecretConflict, not a silent loss. Pullers are the webhook's own containers.
+ */
+const addEnvEverywhere = (
+  everyContainer: ReadonlyArray<ContainerState>,
+  env: EnvVar,
+  secret: string | undefined,
+  note: (secret: string, reason: string, shadowed: boolean) => void
+) => {
+  for (const c of everyContainer) {
+    const have = envOf(c)
+    const present = have.get(env.name)
+    if (present === undefined) {
+      have.set(env.name, { env, own: false, ...(secret === undefined ? {} : { secret }) })
+      c.addedEnv.push(env)
+    } else if (secret !== undefined && !c.puller && !sameEnv(present.env, env)) {
+      if (present.own) note(secret, `container ${containerName(c)} sets env var ${env.name} itself`, true)
+      else note(secret, `env var ${env.name} is also set, to another value, for secret ${JSON.stringify(present.secret ?? "")}`, false)
+    }
+  }
+}
+
+/**
+ * addMountEverywhere: the volume is mounted at the path in every container that has nothing there. A container
+ * with another volume of the same Secret there keeps it (it gets our items); anything else there is left alone and
+ * FileCheck reports it. A puller that already mounts the volume (where it writes) is not given a second mount.
+ */
+const addMountEverywhere = (
+  everyContainer: ReadonlyArray<ContainerState>,
+  volumes: VolumeSet,
+  requested: string,
+  mount: { readonly mountPath: string; readonly readOnly?: boolean }
+) => {
+  const name = resolvedName(volumes, requested)
+  const path = cleanPath(mount.mountPath)
+  for (const c of everyContainer) {
+    const mounts = mountsOf(c)
+    const present = mounts.get(path)
+    if (present !== undefined) {
+      if (present.name !== name && !present.subPath) shareItems(volumes, present.name, name)
+      continue
+    }
+    if (c.puller && mountNamesOf(c).has(name)) continue
+    mounts.set(path, { name, subPath: false })
+    mountNamesOf(c).add(name)
+    c.addedMounts.push({ ...mount, name })
+    markUsed(volumes, name)
+  }
+}
+
+const markUsed = (volumes: VolumeSet, name: string) => {
+  const v = volumes.byName.get(name)
+  if (v !== undefined) v.used = true
+}
+
+/** A puller init container is already there when one has the same image, command and env values. */
+const sameInitContainer = (existing: JsonObject, planned: JsonObject): boolean => {
+  if (existing["image"] !== planned["image"] || !sameJson(existing["command"], planned["command"])) return false
+  const env = asArray(existing["env"])
+  return asArray(planned["env"]).every((want) => env.some((have) => sameJson(have, want)))
+}
+
+/**
+ * recognisePullers: the AddInitContainer edits an existing init container already satisfies (an earlier pass), and
+ * marks those containers as pullers. Indexed by image and command, then by first env entry (pullers with env of
+ * their own keep it first), so that a Pod with many pullers is not compared pairwise.
+ */
+const recognisePullers = (initContainers: ReadonlyArray<ContainerState>, edits: ReadonlyArray<PodEdit>): Set<PodEdit> => {
+  const known = new Set<PodEdit>()
+  if (!edits.some((e) => e._tag === "AddInitContainer")) return known
+  const keyOf = (c: JsonObject) => `${String(c["image"])}\u0000${JSON.stringify(c["command"])}`
+  const firstEnv = (c: JsonObject) => JSON.stringify(asArray(c["env"])[0])
+  const byKey = new Map<string, { readonly all: Array<ContainerState>; readonly byEnv: Map<string, Array<ContainerState>> }>()
+  for (const c of initContainers) {
+    const key = keyOf(c.original)
+    const bucket = byKey.get(key) ?? { all: new Array<ContainerState>(), byEnv: new Map<string, Array<ContainerState>>() }
+    byKey.set(key, bucket)
+    bucket.all.push(c)
+    const env = firstEnv(c.original)
+    const sameEnvFirst = bucket.byEnv.get(env) ?? []
+    sameEnvFirst.push(c)
+    bucket.byEnv.set(env, sameEnvFirst)
+  }
+  for (const edit of edits) {
+    if (edit._tag !== "AddInitContainer") continue
+    const bucket = byKey.get(keyOf(edit.container))
+    const candidates = asArray(edit.container["env"]).length === 0 ? bucket?.all : bucket?.byEnv.get(firstEnv(edit.container))
+    const match = (candidates ?? []).find((c) => sameInitContainer(c.original, edit.container))
+    if (match !== undefined) {
+      match.puller = true
+      known.add(edit)
+    }
+  }
+  return known
 }
 
 /**
@@ -183,78 +237,3 @@ const freeName = (prefix: string, initContainers: ReadonlyArray<ContainerState>,
   while (taken.has(`${prefix}${n}`)) n++
   return `${prefix}${n}`
 }
-
-const addVolume = (volumes: Array<VolumeState>, alias: Map<string, string>, volume: Volume): void => {
-  const secretName = secretNameOf(volume)
-  const sameSecret = secretName === undefined ? undefined : volumes.find((v) => secretNameOf(v.original) === secretName)
-  if (sameSecret !== undefined) {
-    alias.set(volume.name, String(sameSecret.original["name"]))
-    const have = itemsOf(sameSecret.original)
-    // A volume without items projects every key of the Secret: adding items would narrow it, so leave it.
-    if (have === undefined) return
-    for (const item of itemsOf(volume) ?? []) {
-      const present = [...have, ...sameSecret.addedItems]
-      if (!present.some((h) => h["key"] === item["key"] || h["path"] === item["path"])) {
-        sameSecret.addedItems.push(item)
-      }
-    }
-    return
-  }
-  if (volumes.some((v) => v.original["name"] === volume.name)) return
-  volumes.push({ original: volume, index: undefined, addedItems: [] })
-}
-
-const annotationOps = (existing: JsonObject | undefined, added: ReadonlyMap<string, string>): Array<JsonPatchOp> => {
-  if (added.size === 0) return []
-  if (existing === undefined) return [add("/metadata/annotations", Object.fromEntries(added))]
-  return [...added].map(([key, value]) => add(pointer("metadata", "annotations", key), value))
-}
-
-/** appendOps adds items to an array member: the whole array when it is missing, else `/-` per item. */
-const appendOps = (
-  parent: JsonObject,
-  base: ReadonlyArray<string | number>,
-  member: string,
-  items: ReadonlyArray<unknown>
-): Array<JsonPatchOp> => {
-  if (items.length === 0) return []
-  if (!Array.isArray(parent[member])) return [add(pointer(...base, member), items)]
-  return items.map((item) => add(pointer(...base, member, "-"), item))
-}
-
-const volumeOps = (spec: JsonObject, volumes: ReadonlyArray<VolumeState>): Array<JsonPatchOp> => {
-  const ops: Array<JsonPatchOp> = []
-  const added: Array<unknown> = []
-  for (const v of volumes) {
-    if (v.index === undefined) {
-      const items = itemsOf(v.original)
-      added.push(
-        v.addedItems.length === 0
-          ? v.original
-          : { ...v.original, secret: { ...asObject(v.original["secret"]), items: [...(items ?? []), ...v.addedItems] } }
-      )
-    } else {
-      for (const item of v.addedItems) ops.push(add(pointer("spec", "volumes", v.index, "secret", "items", "-"), item))
-    }
-  }
-  return [...ops, ...appendOps(spec, ["spec"], "volumes", added)]
-}
-
-const containerOps = (field: string, containers: ReadonlyArray<ContainerState>): Array<JsonPatchOp> => {
-  const ops: Array<JsonPatchOp> = []
-  for (let i = 0; i < containers.length; i++) {
-    const c = containers[i]!
-    if (c.addedEnv.length > 0) ops.push(...appendOps(c.original, ["spec", field, i], "env", c.addedEnv))
-    if (c.addedMounts.length > 0) ops.push(...appendOps(c.original, ["spec", field, i], "volumeMounts", c.addedMounts))
-  }
-  return ops
-}
-
-const withAdditions = (c: ContainerState): JsonObject => ({
-  ...c.original,
-  ...(c.addedEnv.length > 0 ? { env: [...asArray(c.original["env"]), ...c.addedEnv] } : {}),
-  ...(c.addedMounts.length > 0 ? { volumeMounts: [...asArray(c.original["volumeMounts"]), ...c.addedMounts] } : {})
-})
-
-const newInitContainerOps = (spec: JsonObject, added: ReadonlyArray<ContainerState>): Array<JsonPatchOp> =>
-  appendOps(spec, ["spec"], "initContainers", added.map(withAdditions))

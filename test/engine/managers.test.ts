@@ -144,20 +144,6 @@ const rows: ReadonlyArray<Row> = [
     ops: k8sEnvOps("other", "_FSEC_OTHER_API_KEY")
   },
   {
-    name: "Global: group ../outside never reads outside secrets-prefix",
-    secrets: { "secrets-prefix": secretsDir },
-    secret: secret({ group: "../outside", key: "API_Key", mountRequirement: "ENV_VAR" }),
-    manager: "K8s",
-    ops: k8sEnvOps("../outside", "_FSEC_../OUTSIDE_API_KEY")
-  },
-  {
-    name: "Global: group .. never reads the parent of secrets-prefix",
-    secrets: { "secrets-prefix": secretsDir },
-    secret: secret({ group: "..", key: "API_Key", mountRequirement: "ENV_VAR" }),
-    manager: "K8s",
-    ops: k8sEnvOps("..", "_FSEC_.._API_KEY")
-  },
-  {
     name: "Global off (webhook.globalSecrets: false): the env is not consulted",
     webhook: { globalSecrets: false },
     env: { "FLYTE_SECRET_MY-SECRET_API_KEY": "from-env" },
@@ -299,6 +285,20 @@ describe("spec section 3, one row per manager and mount requirement", () => {
     const ops = opsFor(documentOf(row), tablePod(), [row.secret], row.env ?? {})
     assert.deepStrictEqual(ops, row.ops)
     assert.notInclude(JSON.stringify(ops), "LEAKED")
+  })
+})
+
+describe("Global never reads outside secrets-prefix (ours)", () => {
+  it.each(["../outside", ".."])("group %j: no value is found, and K8s cannot name a Secret after it either", (group) => {
+    const document = { ...configDoc(), secrets: { "secrets-prefix": secretsDir } }
+    const result = resolve(lookupFor(document), secret({ group, key: "API_Key", mountRequirement: "ENV_VAR" }))
+    assert.isTrue(Result.isFailure(result))
+    if (Result.isFailure(result)) {
+      assert.deepStrictEqual(result.failure.attempts.map((a) => a.manager), ["Global", "K8s"])
+      assert.match(result.failure.attempts[0]!.reason, /^no env FLYTE_SECRET_/)
+      assert.match(result.failure.attempts[1]!.reason, /cannot name a Kubernetes Secret/)
+    }
+    assert.notInclude(JSON.stringify(result), "LEAKED")
   })
 })
 

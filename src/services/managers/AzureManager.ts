@@ -1,8 +1,12 @@
 /**
  * Azure (Flyte 2): an init container logs in with workload identity and writes the Key Vault secret into an
  * in-memory volume (spec section 3, row Azure). group is the Key Vault secret URI, group_version its version.
+ * The file is `<dir>/<last segment of the URI>[/<group_version>]` lower-cased and cleaned (SecretFile).
  */
 import { SecretsDir } from "../../domain/FlyteNames.ts"
+import { expectFile } from "../../domain/PodEdit.ts"
+import { parentPath } from "../../domain/PosixPath.ts"
+import { secretFile } from "../../domain/SecretFile.ts"
 import { pullerEdits, shellSafe } from "./PullerEdits.ts"
 import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
 
@@ -21,9 +25,10 @@ export const AzureManager: ManagerDefinition = {
       }
       const name = uri.split("/").pop() ?? uri
       const id = secret.groupVersion === "" ? uri : `${uri}/${secret.groupVersion}`
-      const path = (secret.groupVersion === "" ? `${SecretsDir}/${name}` : `${SecretsDir}/${name}/${secret.groupVersion}`)
-        .toLowerCase()
-      const dir = path.slice(0, path.lastIndexOf("/"))
+      const file = secretFile([name, secret.groupVersion])
+      if (file._tag === "Refused") return reject("Azure", `the secret's name and group_version: ${file.reason}`)
+      const path = file.path
+      const dir = parentPath(path) ?? SecretsDir
       const puller = {
         image: settings.azureSecretManager.sidecarImage,
         command: [
@@ -36,7 +41,9 @@ export const AzureManager: ManagerDefinition = {
         resources: settings.azureSecretManager.resources,
         volumeMounts: [{ name: AzureVolume, mountPath: SecretsDir }]
       }
-      return injected(pullerEdits(AzureVolume, "azure-pull-secret-", puller))
+      return injected(pullerEdits(AzureVolume, "azure-pull-secret-", puller, [
+        expectFile({ file: path, mountPath: SecretsDir, volume: AzureVolume })
+      ]))
     }
   })
 }

@@ -2,24 +2,18 @@
  * K8s: reference a Kubernetes Secret named after the group (spec section 3, row K8s).
  * ENV_VAR: `valueFrom.secretKeyRef`; ANY/FILE: a secret volume per Secret, mounted at `<dir>/<group>`.
  * Values never pass through the webhook: the kubelet resolves them.
+ *
+ * Ours: a group that cannot name a Secret, or a key that cannot be one of its keys, is refused with the rule
+ * (Flyte wrote it into `secretName` / `secretKeyRef` and the API server refused the Pod naming a volume or env var
+ * the user never wrote; such a Secret cannot exist, so the secret could never arrive).
  */
 import { createHash } from "node:crypto"
 import { encodeString } from "../../domain/Base32.ts"
-import {
-  DefaultDirVar,
-  EnvPrefixVar,
-  EnvVarPrefix,
-  FilePrefixVar,
-  secretEnvName,
-  secretFilePath,
-  SecretsDir
-} from "../../domain/FlyteNames.ts"
-import { addEnv, addEnvFrom, addMount, addVolume } from "../../domain/PodEdit.ts"
+import { DefaultDirVar, EnvPrefixVar, EnvVarPrefix, FilePrefixVar, secretEnvName, SecretsDir } from "../../domain/FlyteNames.ts"
+import { isSecretKey, isSecretName, MaxVolumeName, SecretKeyRule, SecretNameRule } from "../../domain/KubeNames.ts"
+import { addEnv, addEnvFrom, addMount, addVolume, expectFile } from "../../domain/PodEdit.ts"
 import type { SecretRequest } from "../../domain/SecretRequest.ts"
-import { injected, type ManagerDefinition, reject } from "./SecretManager.ts"
-
-/** Kubernetes limits volume names to a 63-character DNS label (validation of `spec.volumes[].name`). */
-const MaxVolumeName = 63
+import { injected, type Injection, type ManagerDefinition, reject } from "./SecretManager.ts"
 
 /**
  * volumeName is Flyte's B32(group + "_" + group_version); past 63 characters (a group over ~38 bytes) Flyte
@@ -34,6 +28,9 @@ export const volumeName = (group: string, groupVersion: string): string => {
 
 const fileEdits = (secret: SecretRequest) => {
   const name = volumeName(secret.group, secret.groupVersion)
+  // A Secret's name is lower case and its keys hold no "/": the file is simply <dir>/<group>/lower(key).
+  const folder = `${SecretsDir}/${secret.group}`
+  const file = `${folder}/${secret.key.toLowerCase()}`
   return [
     addVolume({
       name,
@@ -43,10 +40,11 @@ const fileEdits = (secret: SecretRequest) => {
         optional: true
       }
     }),
-    addMount({ name, readOnly: true, mountPath: `${SecretsDir}/${secret.group.toLowerCase()}` }),
+    addMount({ name, readOnly: true, mountPath: folder }),
     addEnv(DefaultDirVar, SecretsDir),
     addEnv(FilePrefixVar, ""),
-    ...(secret.envVar === "" ? [] : [addEnv(secret.envVar, secretFilePath(secret.group, secret.key))])
+    ...(secret.envVar === "" ? [] : [addEnv(secret.envVar, file)]),
+    expectFile({ file, mountPath: folder, volume: name, key: secret.key })
   ]
 }
 
@@ -59,13 +57,18 @@ const envEdits = (secret: SecretRequest) => {
   ]
 }
 
+const inject = (secret: SecretRequest): Injection => {
+  if (secret.group === "" || secret.key === "") return reject("K8s", "needs both group (the Secret name) and key")
+  if (!isSecretName(secret.group)) {
+    return reject("K8s", `group ${JSON.stringify(secret.group)} cannot name a Kubernetes Secret (${SecretNameRule})`)
+  }
+  if (!isSecretKey(secret.key)) {
+    return reject("K8s", `key ${JSON.stringify(secret.key)} cannot name a key of a Kubernetes Secret (${SecretKeyRule})`)
+  }
+  return injected(secret.mountRequirement === "ENV_VAR" ? envEdits(secret) : fileEdits(secret))
+}
+
 export const K8sManager: ManagerDefinition = {
   type: "K8s",
-  make: () => ({
-    type: "K8s",
-    inject: (secret) =>
-      secret.group === "" || secret.key === ""
-        ? reject("K8s", "needs both group (the Secret name) and key")
-        : injected(secret.mountRequirement === "ENV_VAR" ? envEdits(secret) : fileEdits(secret))
-  })
+  make: () => ({ type: "K8s", inject })
 }

@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto"
 import { DefaultDirVar, FilePrefixVar, SecretsDir } from "../../domain/FlyteNames.ts"
-import { addAnnotations, addEnv } from "../../domain/PodEdit.ts"
+import { addAnnotations, addEnv, expectFile } from "../../domain/PodEdit.ts"
+import { relativeToSecretsDir, secretFile } from "../../domain/SecretFile.ts"
 import type { SecretRequest } from "../../domain/SecretRequest.ts"
 import type { VaultSettings } from "../../WebhookConfig.ts"
 import { fileOnly, injected, type ManagerDefinition, reject } from "./SecretManager.ts"
@@ -35,13 +36,16 @@ export const templateQuery = (groupVersion: string, kvVersion: VaultSettings["kv
   }
 }
 
-export const vaultAnnotations = (secret: SecretRequest, vault: VaultSettings): Record<string, string> => {
+/**
+ * vaultAnnotations: the agent injector's annotations; `file` is where the agent writes the secret, relative to the
+ * secrets folder (vaultFile).
+ */
+export const vaultAnnotations = (secret: SecretRequest, vault: VaultSettings, file: string): Record<string, string> => {
   const id = secretId(secret)
   const query = templateQuery(secret.groupVersion, vault.kvVersion)
   const perSecret: Record<string, string> = {
     [`${V}/agent-inject-secret-${id}`]: secret.group,
-    // A key-less db secret is the whole credential: its file is the group itself (never `<group>/`, a folder).
-    [`${V}/agent-inject-file-${id}`]: (secret.key === "" ? secret.group : `${secret.group}/${secret.key}`).toLowerCase(),
+    [`${V}/agent-inject-file-${id}`]: file,
     ...(query === undefined ? {} : {
       [`${V}/agent-inject-template-${id}`]: `{{- with secret "${secret.group}" -}}{{ ${query}.${secret.key} }}{{- end -}}`
     })
@@ -55,6 +59,12 @@ export const vaultAnnotations = (secret: SecretRequest, vault: VaultSettings): R
   return { ...perSecret, ...common, ...vault.annotations }
 }
 
+/**
+ * vaultFile: `<group>/<key>` lower-cased (flytekit looks for lower-cased names) and cleaned as Go's `filepath.Join`
+ * does (SecretFile); a key-less db secret is the whole credential, in the file named after the group.
+ */
+export const vaultFile = (secret: SecretRequest) => secretFile(secret.key === "" ? [secret.group] : [secret.group, secret.key])
+
 export const VaultManager: ManagerDefinition = {
   type: "Vault",
   make: (settings) => fileOnly({
@@ -64,10 +74,14 @@ export const VaultManager: ManagerDefinition = {
       if (secret.key === "" && secret.groupVersion !== "db") {
         return reject("Vault", "needs key (only group_version db secrets may omit it)")
       }
+      const file = vaultFile(secret)
+      if (file._tag === "Refused") return reject("Vault", `group and key: ${file.reason}`)
       return injected([
         addEnv(DefaultDirVar, SecretsDir),
         addEnv(FilePrefixVar, ""),
-        addAnnotations(vaultAnnotations(secret, settings.vaultSecretManager))
+        addAnnotations(vaultAnnotations(secret, settings.vaultSecretManager, relativeToSecretsDir(file.path))),
+        // The agent, not the Pod spec, writes the file: no mount of the Pod may hide it.
+        expectFile({ file: file.path, mountPath: SecretsDir })
       ])
     }
   })
