@@ -1,15 +1,19 @@
 /**
- * Answers: what the webhook answers when it does not get as far as a decision of the engine, as data:
- * refusals (a limit, a malformed request) and the deadline. Two shapes only:
+ * Answers: the one module that maps outcomes to answers: the engine's decisions (patched, unchanged, denied, or
+ * admitted with an error under `onInjectionError: admit`), the deadline, and refusals (a limit, a malformed
+ * request). Two shapes only:
  * - an AdmissionReview (`apiVersion`, `kind`, `response.uid`) whenever the request's uid is known, so the API
  *   server (and a human reading its log) sees which call failed and why, and an in-band refusal refuses the Pod
  *   whatever the webhook's failurePolicy;
  * - otherwise a Kubernetes `Status` (`kind: Status`, `status: Failure`, `code`, `reason`, `message`), the shape
  *   the API server itself uses for errors.
- * The engine's own outcomes (patched, unchanged, denied, error) are answered by Mutation.ts with `respond`.
+ * Every body is built by AdmissionReview.respond (bounded, schema-typed) or `status` here.
  */
+import { InjectedSecretsAudit, ShadowedSecretsAudit } from "../domain/FlyteNames.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
-import { type AdmissionReviewResponse, respond } from "./AdmissionReview.ts"
+import { type AdmissionRequest, type AdmissionReviewResponse, denial, respond } from "./AdmissionReview.ts"
+import type { Decision } from "./Mutation.ts"
+import type { Outcome } from "./MutationResult.ts"
 import type { ReviewIdentity } from "./ReviewIdentity.ts"
 
 /** KubeStatus: a metav1.Status failure. */
@@ -56,4 +60,54 @@ export const deadline = (who: ReviewIdentity | undefined, onInjectionError: OnIn
       allowed: false,
       status: { code: 504, reason: "Timeout", message: `${message}; the Pod was not created, retry` }
     })
+}
+
+/** Answered: an engine decision as an answer, with its outcome and, for a failure, the message. */
+export interface Answered {
+  readonly outcome: Outcome
+  readonly review: AdmissionReviewResponse
+  readonly message?: string
+}
+
+const auditOf = (decision: Decision): Record<string, string> => {
+  const audit: Record<string, string> = {}
+  if (decision.injected.length > 0) audit[InjectedSecretsAudit] = decision.injected.join(",")
+  if (decision.shadowed.length > 0) audit[ShadowedSecretsAudit] = decision.shadowed.join(",")
+  return audit
+}
+
+/**
+ * decided maps the engine's decision to the answer: patched and unchanged are allowed (with the patch, the
+ * annotation warnings and the audit of what was injected); a failure is denied (403 with the reasons), or under
+ * `onInjectionError: admit` allowed with what could still be injected and a warning saying what was not.
+ */
+export const decided = (request: AdmissionRequest, decision: Decision, onInjectionError: OnInjectionError): Answered => {
+  const { apiVersion, uid } = request
+  if (decision.outcome !== "failed") {
+    return {
+      outcome: decision.outcome,
+      review: respond(apiVersion, uid, { allowed: true, patch: decision.patch, warnings: decision.warnings, auditAnnotations: auditOf(decision) })
+    }
+  }
+  const message = `flyte-pod-webhook: ${decision.reason ?? "a secret could not be injected"}`
+  if (onInjectionError !== "admit") {
+    return {
+      outcome: "denied",
+      message,
+      review: respond(apiVersion, uid, { allowed: false, status: denial(message), warnings: decision.warnings })
+    }
+  }
+  const without = decision.missing === "all" || decision.missing === undefined
+    ? "secrets"
+    : decision.missing === 1 ? "it" : "them"
+  return {
+    outcome: "error",
+    message,
+    review: respond(apiVersion, uid, {
+      allowed: true,
+      patch: decision.patch,
+      warnings: [...decision.warnings, `${message}; admitted without ${without} (webhook.onInjectionError: admit)`],
+      auditAnnotations: auditOf(decision)
+    })
+  }
 }

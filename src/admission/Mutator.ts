@@ -6,11 +6,14 @@
 import { Context, Data, Effect, Layer } from "effect"
 import { boundedCache } from "../domain/BoundedCache.ts"
 import { decodeSecret } from "../domain/SecretAnnotation.ts"
+import { podFields } from "../domain/Pod.ts"
+import { Patcher } from "../services/Patcher.ts"
 import { SecretLookup } from "../services/SecretLookup.ts"
 import { spans, tracingEnabled } from "../services/Spans.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
 import { type AdmissionVersion, decodeRequest, isProblem } from "./AdmissionReview.ts"
-import { mutate } from "./Mutation.ts"
+import { decided } from "./Answers.ts"
+import { decide } from "./Mutation.ts"
 import type { MutationResult } from "./MutationResult.ts"
 
 /** BadReview: the body is not an AdmissionReview we can answer in-band (no request or no uid). */
@@ -27,27 +30,39 @@ export interface MutatorShape {
 }
 
 export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod-webhook/admission/Mutator") {
-  /** layerNoDeps: the real Mutator over SecretLookup and WebhookConfig. */
+  /** layerNoDeps: the real Mutator over SecretLookup, Patcher and WebhookConfig. */
   static readonly layerNoDeps = Layer.effect(
     Mutator,
     Effect.gen(function*() {
       const lookup = yield* SecretLookup
-      const config = yield* WebhookConfig
+      const patcher = yield* Patcher
+      const { webhook } = yield* WebhookConfig
       // Annotation values repeat across Pods (every Pod of a task asks for the same secrets): decode each once.
-      const engine = { lookup, onInjectionError: config.webhook.onInjectionError, decode: boundedCache(4096, decodeSecret) }
-      const fn = spans(tracingEnabled(config.webhook))
+      const engine = { lookup, patcher, maxPatchBytes: webhook.maxPatchBytes, decode: boundedCache(4096, decodeSecret) }
+      const fn = spans(tracingEnabled(webhook))
       return Mutator.of({
         review: fn("Mutator.review")(function*(body: unknown) {
           const request = decodeRequest(body)
           if (isProblem(request)) return yield* new BadReview(request)
-          return mutate(request, engine)
+          const decision = yield* decide(request, engine)
+          const answer = decided(request, decision, webhook.onInjectionError)
+          const pod = podFields(request.object)
+          return {
+            ...answer,
+            uid: request.uid,
+            namespace: pod.namespace || request.namespace,
+            pod: pod.name,
+            secrets: decision.secrets,
+            managers: decision.managers,
+            ...(decision.shadowed.length > 0 ? { shadowed: decision.shadowed } : {})
+          } satisfies MutationResult
         })
       })
     })
   )
 
   /** layer: the real Mutator with the configured managers (needs WebhookConfig). */
-  static readonly layer = Mutator.layerNoDeps.pipe(Layer.provide(SecretLookup.layer))
+  static readonly layer = Mutator.layerNoDeps.pipe(Layer.provide([SecretLookup.layer, Patcher.layer]))
 
   /** layerTest: a Mutator answering with the given function (HTTP tests use it). */
   static readonly layerTest = (review: MutatorShape["review"]) => Layer.succeed(Mutator, Mutator.of({ review }))

@@ -103,7 +103,7 @@ export const startServer = async (options: {
 export const result = (
   uid: string,
   outcome: MutationResult["outcome"],
-  response: Record<string, unknown>
+  response: Omit<MutationResult["review"]["response"], "uid">
 ): MutationResult => ({
   review: { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, ...response } },
   outcome,
