@@ -39,7 +39,7 @@ export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod
       const { webhook } = yield* WebhookConfig
       // Annotation values repeat across Pods (every Pod of a task asks for the same secrets): decode each once.
       const engine = { lookup, patcher, maxPatchBytes: webhook.maxPatchBytes, decode: boundedCache(4096, decodeSecret) }
-      const fn = spans(tracingEnabled(webhook))
+      const { fn } = spans(tracingEnabled(webhook))
       return Mutator.of({
         review: fn("Mutator.review")(function*(body: unknown) {
           const request = decodeRequest(body)

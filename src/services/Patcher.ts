@@ -19,14 +19,10 @@ export interface PatcherShape {
 }
 
 const make = (traced: boolean): PatcherShape => {
-  const fn = spans(traced)
+  const op = spans(traced)
   return {
-    estimate: fn("Patcher.estimate")(function*(pod: unknown, edits: ReadonlyArray<PodEdit>) {
-      return estimatePatch(pod, edits)
-    }),
-    plan: fn("Patcher.plan")(function*(pod: unknown, edits: ReadonlyArray<PodEdit>) {
-      return planPatch(pod, edits)
-    })
+    estimate: op.sync("Patcher.estimate", (pod: unknown, edits: ReadonlyArray<PodEdit>) => estimatePatch(pod, edits)),
+    plan: op.sync("Patcher.plan", (pod: unknown, edits: ReadonlyArray<PodEdit>) => planPatch(pod, edits))
   }
 }
 

@@ -75,12 +75,9 @@ export class SecretLookup extends Context.Service<SecretLookup, SecretLookupShap
 ) {
   /** fromManagers: the lookup over `managers`; `traced` names each resolve a span (SecretLookup.resolve). */
   static readonly fromManagers = (managers: ReadonlyArray<SecretManager>, traced = false): SecretLookupShape => {
-    const resolve = resolveWith(managers)
     return {
       managers: managers.map((m) => m.type),
-      resolve: spans(traced)("SecretLookup.resolve")(function*(secret: SecretRequest) {
-        return resolve(secret)
-      })
+      resolve: spans(traced).sync("SecretLookup.resolve", resolveWith(managers))
     }
   }
 
