@@ -10,7 +10,7 @@
  * the files could not be written; 2 the config or the Kubernetes credentials cannot be read.
  */
 import { Console, Effect, Layer, Logger, Option, References } from "effect"
-import { KubeClient } from "../kube/KubeClient.ts"
+import { CommandCallPolicy, KubeClient } from "../kube/KubeClient.ts"
 import { CertService, type SecretOutcome } from "../services/CertService.ts"
 import { type CertMaterial, writeMaterialFiles } from "../services/certs/CertMaterial.ts"
 import { describeCert, splitPem, viewCert } from "../services/certs/Pem.ts"
@@ -51,7 +51,7 @@ export const initCerts = ({ config }: ConfigOnlyInput) =>
       Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
     )
     const outcome = yield* CertService.use((certs) => certs.ensureSecret).pipe(
-      Effect.provide(CertService.layer.pipe(Layer.provide([KubeClient.layer, Layer.succeed(WebhookConfig, settings)]))),
+      Effect.provide(CertService.layer.pipe(Layer.provide([KubeClient.layerWith(CommandCallPolicy), Layer.succeed(WebhookConfig, settings)]))),
       Effect.catchTags({
         KubeConfigError: (e) => exitWith(2, `init-certs: ${e.message}`),
         Forbidden: (e) => exitWith(1, `init-certs: ${e.message}`),

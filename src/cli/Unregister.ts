@@ -5,7 +5,7 @@
  * reached after retries; 2 the config or the Kubernetes credentials cannot be read.
  */
 import { Console, Effect, Layer, Logger, Option, References } from "effect"
-import { KubeClient } from "../kube/KubeClient.ts"
+import { CommandCallPolicy, KubeClient } from "../kube/KubeClient.ts"
 import { unregister as deleteRegistration } from "../services/Registrar.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
 import { exitWith } from "./CliExit.ts"
@@ -21,7 +21,7 @@ export const unregister = ({ config }: ConfigOnlyInput) =>
     )
     const name = settings.webhook.serviceName
     const result = yield* deleteRegistration.pipe(
-      Effect.provide([KubeClient.layer, Layer.succeed(WebhookConfig, settings)]),
+      Effect.provide([KubeClient.layerWith(CommandCallPolicy), Layer.succeed(WebhookConfig, settings)]),
       Effect.catchTags({
         KubeConfigError: (e) => exitWith(2, `unregister: ${e.message}`),
         Forbidden: (e) => exitWith(1, `unregister: ${e.message}`),

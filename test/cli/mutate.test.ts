@@ -3,15 +3,14 @@
  * binary running vitest), from the repository root, for each exit code: 0 allowed (changed or not),
  * 1 denied (reason on stderr), 2 unreadable input or config (the message says which and why).
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, assert, describe, it } from "vitest"
 import { encodeString } from "../../src/domain/Base32.ts"
 import { add, dirEnv, filePrefixEnv, prefixEnv, secretRef } from "../fixtures/Expected.ts"
+import { repo, runCli } from "./support.ts"
 
-const repo = path.resolve(import.meta.dirname, "../..")
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-cli-"))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 const file = (name: string, text: string) => {
@@ -21,28 +20,9 @@ const file = (name: string, text: string) => {
   return p
 }
 
-/** The environment without any Global secret of the machine running the tests. */
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLYTE_SECRET_")))
-
-/** run executes the command and resolves with its exit code and output (child processes run concurrently). */
-const run = (
-  args: ReadonlyArray<string>,
-  options: { readonly input?: string; readonly env?: Record<string, string> } = {}
-): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/flyte-pod-webhook.js", "mutate", ...args], {
-      cwd: repo,
-      env: { ...baseEnv, ...options.env },
-      timeout: 60_000
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.input ?? "")
-  })
+/** run executes `mutate <args>` (child processes run concurrently). */
+const run = (args: ReadonlyArray<string>, options: { readonly input?: string; readonly env?: Record<string, string> } = {}) =>
+  runCli(["mutate", ...args], options)
 
 // The command's JSON output, indexed freely by the assertions (deliberately untyped).
 const json = (text: string) => JSON.parse(text) as { [key: string]: any }
@@ -155,12 +135,13 @@ describe.concurrent("exit 1: denied, the reason on stderr", () => {
 
 describe.concurrent("exit 2: the input or the config cannot be used, and the message says which and why", () => {
   it.each([
-    ["an unreadable input file", ["/nonexistent/pod.yaml"], "", /^cannot read input \/nonexistent\/pod\.yaml: ENOENT/],
-    ["invalid YAML on stdin", ["-"], "spec: [unclosed\n", /^cannot read input <stdin>: /],
-    ["not a Pod (a Deployment)", ["-"], "kind: Deployment\nspec: {replicas: 1}\n", /^input -: expected a Pod or an AdmissionReview, got kind Deployment/],
-    ["not an object", ["-"], "- a\n", /^input -: expected a Pod or an AdmissionReview, got something else/],
+    ["an unreadable input file", ["/nonexistent/pod.yaml"], "", /^input \/nonexistent\/pod\.yaml cannot be read: ENOENT/],
+    ["invalid YAML on stdin", ["-"], "spec: [unclosed\n", /^input <stdin> is not valid YAML: .* at line 2, column 1\n$/],
+    ["not a Pod (a Deployment)", ["-"], "kind: Deployment\nspec: {replicas: 1}\n",
+      /^input <stdin> \(YAML\): expected a Pod or an AdmissionReview, got kind Deployment\n$/],
+    ["not an object", ["-"], "- a\n", /^input <stdin> \(YAML\): expected a Pod or an AdmissionReview, got a list\n$/],
     ["an AdmissionReview of an unknown version", ["-"], '{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u"}}',
-      /^input -: not an AdmissionReview we can answer: apiVersion must be one of/]
+      /^input <stdin>: not an AdmissionReview we can answer: apiVersion must be one of/]
   ])("%s", async (_name, args, input, message) => {
     const r = await run(args, { input })
     assert.strictEqual(r.code, 2)
@@ -185,5 +166,6 @@ describe.concurrent("exit 2: the input or the config cannot be used, and the mes
     const r = await run(["--config", "/nonexistent/config.yaml", "deploy/examples/k8s-env.yaml"])
     assert.strictEqual(r.code, 2)
     assert.match(r.stderr, /^config: cannot read config file \/nonexistent\/config\.yaml: ENOENT/)
+    assert.strictEqual(r.stdout, "")
   })
 })
