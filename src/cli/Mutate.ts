@@ -9,7 +9,7 @@ import { Mutator } from "../admission/Mutator.ts"
 import { isMapping } from "../config/ConfigValues.ts"
 import { parseBytes } from "../config/TextDocument.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
-import { exitWith } from "./CliExit.ts"
+import { configMessage, exitWith } from "./CliExit.ts"
 import type { MutateInput } from "./Flags.ts"
 import { inputName, readInput } from "./InputFile.ts"
 
@@ -75,11 +75,11 @@ const readReview = (file: string) =>
 export const mutate = ({ config, file, output }: MutateInput) =>
   Effect.gen(function*() {
     const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
-      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+      Effect.catchTag("ConfigError", (e) => exitWith(2, configMessage(e)))
     )
     const mutator = yield* Mutator.pipe(
       Effect.provide(Mutator.layer.pipe(Layer.provide(Layer.succeed(WebhookConfig, settings)))),
-      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+      Effect.catchTag("ConfigError", (e) => exitWith(2, configMessage(e)))
     )
     const review = yield* readReview(file)
     const result = yield* mutator.review(review).pipe(

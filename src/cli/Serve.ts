@@ -23,7 +23,7 @@ import { WebhookServer } from "../http/WebhookServer.ts"
 import { Readiness } from "../services/Readiness.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
 import { WebhookConfig, type WebhookConfigShape, type LogLevel as ConfigLogLevel } from "../WebhookConfig.ts"
-import { CliExit, exitWith } from "./CliExit.ts"
+import { CliExit, configMessage, exitWith } from "./CliExit.ts"
 import { ensureEmbeddedCerts } from "./EmbeddedCerts.ts"
 import { EMBEDDED_CONFIG, type ServeInput } from "./Flags.ts"
 import { forDisplay, fromPackage } from "./Package.ts"
@@ -126,7 +126,7 @@ export const serve = ({ config, embedded }: ServeInput) =>
     const embeddedDefault = embedded && Option.isNone(config)
     const file = Option.getOrUndefined(config) ?? (embedded ? fromPackage(EMBEDDED_CONFIG) : undefined)
     const loaded = yield* WebhookConfig.load(file).pipe(
-      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+      Effect.catchTag("ConfigError", (e) => exitWith(2, configMessage(e)))
     )
     const settings = embeddedDefault ? inPackage(loaded) : loaded
     let caFile: string | undefined
@@ -163,7 +163,7 @@ export const serve = ({ config, embedded }: ServeInput) =>
             case "TlsError":
               return exitWith(1, certificateProblem(settings.webhook.certDir, e.reason))
             case "ConfigError":
-              return exitWith(2, `config: ${e.message}`)
+              return exitWith(2, configMessage(e))
             case "KubeConfigError":
               return exitWith(2, `serve: ${e.message}`)
             default:

@@ -8,7 +8,7 @@ import { Console, Effect, Layer, Logger, Option, References } from "effect"
 import { CommandCallPolicy, KubeClient } from "../kube/KubeClient.ts"
 import { unregister as deleteRegistration } from "../services/Registrar.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
-import { exitWith } from "./CliExit.ts"
+import { configMessage, exitWith } from "./CliExit.ts"
 import type { ConfigOnlyInput } from "./Flags.ts"
 
 const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succeed(References.LogToStderr, true))
@@ -17,7 +17,7 @@ const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succee
 export const unregister = ({ config }: ConfigOnlyInput) =>
   Effect.gen(function*() {
     const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
-      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+      Effect.catchTag("ConfigError", (e) => exitWith(2, configMessage(e)))
     )
     const name = settings.webhook.serviceName
     const result = yield* deleteRegistration.pipe(

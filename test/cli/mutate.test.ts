@@ -107,6 +107,18 @@ describe.concurrent("exit 0: allowed", () => {
     assert.deepInclude(json(r.stdout)["spec"]["containers"][0]["env"], { name: "_FSEC_EXAMPLE_GREETING", value: "hi from a file" })
   })
 
+  it("env wins over the file: both hold example/greeting, the env var's value is injected (as global.yaml says)", async () => {
+    const comment = fs.readFileSync(path.join(repo, "deploy/examples/config/global.yaml"), "utf8")
+    assert.isBelow(comment.indexOf("env var"), comment.indexOf("the file"), "the example config names env first")
+    const r = await run(["--config", "deploy/examples/config/global.yaml", "deploy/examples/global.yaml"], {
+      env: { FLYTE_SECRET_EXAMPLE_GREETING: "from env" }
+    })
+    assert.strictEqual(r.code, 0, r.stderr)
+    const env = json(r.stdout)["spec"]["containers"][0]["env"]
+    assert.deepInclude(env, { name: "_FSEC_EXAMPLE_GREETING", value: "from env" })
+    assert.lengthOf(env.filter((e: { name: string }) => e.name === "_FSEC_EXAMPLE_GREETING"), 1)
+  })
+
   it("warnings go to stderr (an unknown field in a secret annotation), the Pod is still printed", async () => {
     const annotation = encodeString('group: "g"\nkey: "k"\nmount_requirement: ENV_VAR\nfuture: 1\n')
     const pod = { kind: "Pod", metadata: { labels: { "inject-flyte-secrets": "true" }, annotations: { "flyte.secrets/s0": annotation } }, spec: { containers: [{ name: "main", image: "busybox" }] } }
@@ -153,7 +165,10 @@ describe.concurrent("exit 2: the input or the config cannot be used, and the mes
     ["a bad value names the key", "webhook:\n  listenPort: abc\n", 'config: webhook.listenPort: expected an integer from 0 to 65535, got "abc"'],
     ["an unknown manager names the key and the choices", "webhook:\n  secretManagerType: Bogus\n",
       'config: webhook.secretManagerType: expected one of Global, K8s, AWS, GCP, Vault, Azure, got "Bogus"'],
-    ["invalid YAML names the file", "webhook: [\n", "is not valid YAML"]
+    ["invalid YAML names the file", "webhook: [\n", "is not valid YAML"],
+    ["a misspelt key names the one meant", "webhook:\n  secretManagerTyp: AWS\n", "config: webhook.secretManagerTyp: unknown key (did you mean secretManagerType?)\n"],
+    ["every mistake on its own line", "webhook:\n  listenPort: abc\n  maxQueue: -1\n",
+      'config: webhook.listenPort: expected an integer from 0 to 65535, got "abc"\nconfig: webhook.maxQueue: expected an integer from 0 to 1000000, got -1\n']
   ])("config: %s", async (_name, text, message) => {
     const config = file(`config-${_name.replaceAll(" ", "-")}.yaml`, text)
     const r = await run(["--config", config, "deploy/examples/k8s-env.yaml"])

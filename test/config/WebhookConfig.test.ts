@@ -1,5 +1,5 @@
 /**
- * WebhookConfig: Flyte's YAML (spec section 4) plus our keys; every bad value is an error naming the key and
+ * WebhookConfig: Flyte's YAML (docs/flyte-compat.md) plus our keys; every bad value is an error naming the key and
  * what was expected.
  */
 import { assert, describe, it } from "@effect/vitest"
