@@ -12,7 +12,7 @@ import { ConfigError } from "./config/ConfigError.ts"
 import { problems } from "./config/ConfigIssues.ts"
 import { isMapping } from "./config/ConfigValues.ts"
 import { parseBytes } from "./config/TextDocument.ts"
-import { ConfigFile } from "./config/WebhookSchema.ts"
+import { ConfigFile, withoutFlyteOnlyKeys } from "./config/WebhookSchema.ts"
 
 export { ConfigError }
 
@@ -159,61 +159,23 @@ const decodeFile = Schema.decodeUnknownExit(ConfigFile)
 /** toSettings: the decoded file under the settings' names (durations in seconds, managers as one list). */
 const toSettings = (file: ConfigFile): { readonly webhook: WebhookSettings; readonly secrets: SecretsSettings } => {
   const {
+    drainDelay,
+    registrationCheckInterval,
+    requestTimeout,
     secretManagerType,
     secretManagerTypes,
-    requestTimeout,
-    drainDelay,
     shutdownTimeout,
-    registrationCheckInterval,
     ...rest
-  } = file.webhook
-  const webhook: WebhookSettings = {
-    certDir: rest.certDir,
-    localCert: rest.localCert,
-    listenPort: rest.listenPort,
-    serviceName: rest.serviceName,
-    servicePort: rest.servicePort,
-    secretName: rest.secretName,
-    secretManagerTypes: secretManagerTypes.length > 0 ? secretManagerTypes : [secretManagerType],
-    awsSecretManager: rest.awsSecretManager,
-    gcpSecretManager: rest.gcpSecretManager,
-    azureSecretManager: rest.azureSecretManager,
-    vaultSecretManager: rest.vaultSecretManager,
-    disableCreateMutatingWebhookConfig: rest.disableCreateMutatingWebhookConfig,
-    namespaceSelector: rest.namespaceSelector,
-    onInjectionError: rest.onInjectionError,
-    globalSecrets: rest.globalSecrets,
-    listenAddress: rest.listenAddress,
-    probePort: rest.probePort,
-    maxInFlight: rest.maxInFlight,
-    maxQueue: rest.maxQueue,
-    maxBufferedBytes: rest.maxBufferedBytes,
-    requestTimeoutSeconds: requestTimeout,
-    drainDelaySeconds: drainDelay,
-    shutdownTimeoutSeconds: shutdownTimeout,
-    logLevel: rest.logLevel,
-    otlpEndpoint: rest.otlpEndpoint,
-    failurePolicy: rest.failurePolicy,
-    timeoutSeconds: rest.timeoutSeconds,
-    reinvocationPolicy: rest.reinvocationPolicy,
-    webhookUrl: rest.webhookUrl,
-    manageCaBundleOnly: rest.manageCaBundleOnly,
-    registrationCheckSeconds: registrationCheckInterval,
-    certSource: rest.certSource,
-    caKeySize: rest.caKeySize,
-    servingKeySize: rest.servingKeySize,
-    caValidityDays: rest.caValidityDays,
-    servingValidityDays: rest.servingValidityDays,
-    extraSANs: rest.extraSANs,
-    maxConnections: rest.maxConnections,
-    maxPatchBytes: rest.maxPatchBytes,
-    clientCAFile: rest.clientCAFile,
-    clientNames: rest.clientNames,
-    tlsMinVersion: rest.tlsMinVersion,
-    tlsCipherSuites: rest.tlsCipherSuites
-  }
+  } = withoutFlyteOnlyKeys(file.webhook)
   return {
-    webhook,
+    webhook: {
+      ...rest,
+      secretManagerTypes: secretManagerTypes.length > 0 ? secretManagerTypes : [secretManagerType],
+      requestTimeoutSeconds: requestTimeout,
+      drainDelaySeconds: drainDelay,
+      shutdownTimeoutSeconds: shutdownTimeout,
+      registrationCheckSeconds: registrationCheckInterval
+    },
     secrets: { secretsPrefix: file.secrets["secrets-prefix"], envPrefix: file.secrets["env-prefix"] }
   }
 }

@@ -79,6 +79,15 @@ export const FLYTE_ONLY_KEYS = [
 
 const ignored = Schema.optionalKey(Schema.Unknown)
 
+type FlyteOnlyKey = typeof FLYTE_ONLY_KEYS[number]
+
+/** withoutFlyteOnlyKeys: the webhook section without the Flyte keys this webhook accepts and ignores. */
+export const withoutFlyteOnlyKeys = <A extends Partial<Record<FlyteOnlyKey, unknown>>>(section: A): Omit<A, FlyteOnlyKey> => {
+  const copy: Record<string, unknown> = { ...section }
+  for (const key of FLYTE_ONLY_KEYS) delete copy[key]
+  return copy as Omit<A, FlyteOnlyKey>
+}
+
 export const WebhookSection = Schema.Struct({
   // ---- Flyte's keys ----
   certDir: field(path, "/etc/webhook/certs"),

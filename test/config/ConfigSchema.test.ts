@@ -35,6 +35,8 @@ describe("a whole Flyte propeller config", () => {
       limits: { cpu: "200m", memory: "500Mi" }
     })
     assert.deepStrictEqual(c.secrets, { secretsPrefix: "/etc/secrets", envPrefix: "FLYTE_SECRET_" })
+    for (const unused of ["metrics-prefix", "embeddedSecretManagerConfig"]) assert.notProperty(c.webhook, unused)
+    assert.deepStrictEqual(Object.keys(c.webhook).sort(), Object.keys(parse(undefined).webhook).sort())
   })
 
   it("with a misspelt key in it, names the key and the one meant", () => {
