@@ -12,7 +12,7 @@ export const configFlag = Flag.String("config").pipe(
   Flag.optional
 )
 
-/** The embedded default's config file, relative to the repository root (where `npm start` runs). */
+/** The embedded default's config file, relative to the package root (Package.ts resolves it from any folder). */
 export const EMBEDDED_CONFIG = "deploy/examples/embedded-config.yaml"
 
 const embeddedFlag = Flag.Boolean("embedded").pipe(

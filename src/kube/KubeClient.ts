@@ -39,15 +39,25 @@ export interface KubeClientShape {
   readonly deleteWebhookConfiguration: (name: string) => Effect.Effect<void, KubeError>
 }
 
-/** CallPolicy: deadline per attempt, retries after the first attempt, and the first backoff delay. */
+/**
+ * CallPolicy: deadline per attempt, retries after the first attempt, the first backoff delay, and optionally a
+ * budget for the whole call (attempts and backoff together).
+ */
 export interface CallPolicy {
   readonly timeout: Duration.Input
   readonly retries: number
   readonly backoff: Duration.Input
+  readonly budget?: Duration.Input | undefined
 }
 
 /** DefaultCallPolicy: 10 s per attempt (client-go's default), 4 retries from 500 ms doubling (~7.5 s in all). */
 export const DefaultCallPolicy: CallPolicy = { timeout: "10 seconds", retries: 4, backoff: "500 millis" }
+
+/**
+ * CommandCallPolicy: for one-shot commands (init-certs, unregister): the same retries, but an answer (or the
+ * reason there is none) within 20 s even when the API server accepts connections and never answers.
+ */
+export const CommandCallPolicy: CallPolicy = { ...DefaultCallPolicy, budget: "20 seconds" }
 
 /** KubeConfigError: no usable kubeconfig or in-cluster credentials. */
 export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{ readonly message: string }> {}
@@ -55,16 +65,28 @@ export class KubeConfigError extends Data.TaggedError("KubeConfigError")<{ reado
 /** FakeKube: the control of KubeClient.layerTest's in-memory API server. */
 export class FakeKube extends Context.Service<FakeKube, FakeControl>()("flyte-pod-webhook/kube/FakeKube") {}
 
-/** makeKubeClient wraps one transport with deadlines, retries and typed errors. */
-export const makeKubeClient = (transport: KubeTransport, policy: CallPolicy = DefaultCallPolicy): KubeClientShape => {
-  const timeoutFailure: ApiFailure = {
+/**
+ * makeKubeClient wraps one transport with deadlines, retries and typed errors. `server` (the API server's URL)
+ * is named in the message of a call that got no answer, with the cause.
+ */
+export const makeKubeClient = (
+  transport: KubeTransport,
+  policy: CallPolicy = DefaultCallPolicy,
+  server?: string
+): KubeClientShape => {
+  const apiServer = server === undefined ? "API server" : `API server ${server}`
+  const noAnswer = (within: Duration.Input): ApiFailure => ({
     status: undefined,
     reason: "Timeout",
-    message: `no answer within ${Duration.format(Duration.fromInputUnsafe(policy.timeout))}`
-  }
+    message: `${apiServer} gave no answer within ${Duration.format(Duration.fromInputUnsafe(within))}`
+  })
+  const withinBudget = <A>(call: Effect.Effect<A, ApiFailure>): Effect.Effect<A, ApiFailure> =>
+    policy.budget === undefined
+      ? call
+      : call.pipe(Effect.timeoutOrElse({ duration: policy.budget, orElse: () => Effect.fail(noAnswer(policy.budget ?? 0)) }))
   const call = <A>(target: Target, attempt: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, KubeError> =>
-    Effect.tryPromise({ try: (signal) => attempt(signal), catch: toFailure }).pipe(
-      Effect.timeoutOrElse({ duration: policy.timeout, orElse: () => Effect.fail(timeoutFailure) }),
+    Effect.tryPromise({ try: (signal) => attempt(signal), catch: (cause) => toFailure(cause, server) }).pipe(
+      Effect.timeoutOrElse({ duration: policy.timeout, orElse: () => Effect.fail(noAnswer(policy.timeout)) }),
       Effect.tapError((failure) =>
         isTransient(failure)
           ? Effect.logDebug(`kube: ${target.verb} ${target.resource} ${target.name}: ${failure.message}; retrying`)
@@ -75,6 +97,7 @@ export const makeKubeClient = (transport: KubeTransport, policy: CallPolicy = De
         times: policy.retries,
         while: isTransient
       }),
+      withinBudget,
       Effect.mapError((failure) => classify(target, failure)),
       Effect.withSpan(`KubeClient.${target.verb}`, {
         attributes: { resource: target.resource, name: target.name, namespace: target.namespace ?? "" }
@@ -117,20 +140,24 @@ export class KubeClient extends Context.Service<KubeClient, KubeClientShape>()("
     }
   })
 
-  /** layer: the live client (KUBECONFIG, ~/.kube/config or in-cluster credentials). */
-  static readonly layer = Layer.effect(
-    KubeClient,
-    Effect.try({
-      try: () => makeLiveTransport(loadDefaultConfig()),
-      catch: (cause) =>
-        new KubeConfigError({
-          message: `cannot load Kubernetes credentials: ${cause instanceof Error ? cause.message : String(cause)}`
-        })
-    }).pipe(
-      Effect.tap(({ server }) => Effect.logDebug(`kube: API server ${server}`)),
-      Effect.map(({ transport }) => makeKubeClient(transport))
+  /** layerWith: the live client (KUBECONFIG, ~/.kube/config or in-cluster credentials) under `policy`. */
+  static readonly layerWith = (policy: CallPolicy) =>
+    Layer.effect(
+      KubeClient,
+      Effect.try({
+        try: () => makeLiveTransport(loadDefaultConfig()),
+        catch: (cause) =>
+          new KubeConfigError({
+            message: `cannot load Kubernetes credentials: ${cause instanceof Error ? cause.message : String(cause)}`
+          })
+      }).pipe(
+        Effect.tap(({ server }) => Effect.logDebug(`kube: API server ${server}`)),
+        Effect.map(({ server, transport }) => makeKubeClient(transport, policy, server))
+      )
     )
-  )
+
+  /** layer: the live client under DefaultCallPolicy (the server's background loops). */
+  static readonly layer = KubeClient.layerWith(DefaultCallPolicy)
 
   /**
    * layerTest: KubeClient over the in-memory API server, plus FakeKube to drive it. Retries default to 3 with

@@ -51,22 +51,35 @@ const errorCode = (cause: unknown): string | undefined => {
   return undefined
 }
 
+/** innermost: the deepest `cause` message (undici's "fetch failed" wraps the socket error that says why). */
+const innermost = (cause: unknown): string => {
+  let current: unknown = cause
+  let message = cause instanceof Error ? cause.message : String(cause)
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    if (current.message !== "") message = current.message
+    current = (current as { cause?: unknown }).cause
+  }
+  return message
+}
+
 /**
  * toFailure reads any rejection of a transport call. The client library throws `ApiException` (numeric `code`
  * and the response `body`) for every non-2xx answer; undici's fetch throws `TypeError("fetch failed")` whose
  * `cause` holds the socket error (ECONNREFUSED, ENOTFOUND, certificate errors); an abort is an AbortError.
+ * `server`, when known, is named in the message of a call that got no answer.
  */
-export const toFailure = (cause: unknown): ApiFailure => {
+export const toFailure = (cause: unknown, server?: string): ApiFailure => {
   if (cause instanceof TransportFailure) return cause.failure
   if (typeof cause === "object" && cause !== null && typeof (cause as { code?: unknown }).code === "number") {
     const { body, code } = cause as { code: number; body?: unknown }
     return statusFailure(code, body ?? (code === 401 ? { reason: "Unauthorized", message: "Unauthorized: check the credentials (token, client certificate)" } : undefined))
   }
-  const text = cause instanceof Error ? cause.message : String(cause)
+  const text = innermost(cause)
   const code = errorCode(cause)
+  const apiServer = server === undefined ? "API server" : `API server ${server}`
   return {
     status: undefined,
     reason: cause instanceof Error && cause.name === "AbortError" ? "Timeout" : "Unreachable",
-    message: code === undefined ? `API server unreachable: ${text}` : `API server unreachable: ${text} (${code})`
+    message: code === undefined || text.includes(code) ? `${apiServer} unreachable: ${text}` : `${apiServer} unreachable: ${text} (${code})`
   }
 }
