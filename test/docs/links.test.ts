@@ -45,21 +45,22 @@ describe("links and references in the docs", () => {
   })
 
   it("the compatibility contract is linked as docs/flyte-compat.md, never cited as \"the spec\"", () => {
-    const stale = docFiles().flatMap((file) =>
-      proseOf(file).split("\n").flatMap((line, i) => {
-        const bare = line.replace(/\[[^\]]*\]\([^)]*flyte-compat\.md[^)]*\)/g, "(link)")
-        return /\bspec section\b|\bthe spec\b|\bspec's\b/i.test(line) || /flyte-compat\.md/.test(bare) ? [`${file}:${i + 1}: ${line.trim()}`] : []
-      })
-    )
+    const stale = docFiles().flatMap((file) => {
+      // Links are taken out of the whole text first: a link's text may wrap onto the next line.
+      const prose = proseOf(file)
+      const bare = prose.replace(/\[[^\]]*\]\([^)]*flyte-compat\.md[^)]*\)/g, (link) => link.replace(/[^\n]/g, " ")).split("\n")
+      return prose.split("\n").flatMap((line, i) =>
+        /\bspec section\b|\bthe spec\b|\bspec's\b/i.test(line) || /flyte-compat\.md/.test(bare[i] ?? "") ? [`${file}:${i + 1}: ${line.trim()}`] : []
+      )
+    })
     assert.deepStrictEqual(stale, [])
     assert.isTrue(links.some((l) => l.file === "README.md" && l.target.startsWith("docs/flyte-compat.md")), "README links the contract")
   })
 
-  it("links into docs/flyte-compat.md use only its stable headings (the page is being rewritten)", () => {
-    const stable = ["resolution-order", "what-each-manager-does", "deliberate-differences"]
+  it("the contract's main sections exist (README and the e2e docs link them)", () => {
     const anchors = anchorsOf("docs/flyte-compat.md")
-    for (const heading of stable) assert.isTrue(anchors.has(heading), heading)
-    const other = links.filter((l) => /flyte-compat\.md#/.test(l.target) && !stable.includes(l.target.split("#")[1] ?? ""))
-    assert.deepStrictEqual(other.map((l) => `${l.file}: ${l.target}`), [])
+    for (const heading of ["resolution-order", "what-each-manager-does", "deliberate-differences"]) {
+      assert.isTrue(anchors.has(heading), heading)
+    }
   })
 })
