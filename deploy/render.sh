@@ -28,7 +28,8 @@ HELM="$(tool helm)"
 mkdir -p "$OUT"
 
 # Kustomize: the variants as shipped, re-targeted at NAMESPACE by a throwaway overlay (namespace + the
-# replacement that points the GitOps registration at the Service's namespace; see overlays/gitops).
+# replacements that point the GitOps registration and its cainjector source at the Service's namespace; see
+# overlays/gitops).
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 for variant in base overlays/ha overlays/gitops; do
@@ -46,6 +47,9 @@ replacements:
       - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}
         fieldPaths: [webhooks.*.clientConfig.service.namespace]
         options: {create: false}
+      - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}
+        fieldPaths: ["metadata.annotations.[cert-manager.io/inject-ca-from-secret]"]
+        options: {delimiter: "/", index: 0}
 YAML
   "$KUBECTL" kustomize "$WORK/$name" > "$OUT/$name.yaml"
 done

@@ -260,13 +260,17 @@ export const checkPodDisruptionBudget = (
 
 const forbiddenVerbs = ["*", "list", "watch", "deletecollection", "escalate", "bind", "impersonate"]
 
+/** The webhook's grant on its MutatingWebhookConfiguration per registration mode (Registrar.registrationMode):
+ * full get/create/patch, caBundleOnly get/patch, none (cainjector or the GitOps tool writes caBundle): nothing. */
+export type RegistrationGrant = "full" | "caBundleOnly" | "none"
+
 /** checkRbac: nothing wildcard, nothing listable, names wherever the verb allows them, Secrets only in a Role,
- * the one cluster-scoped grant on the webhook's own configuration, and the webhook's Secret access exactly
+ * at most one cluster-scoped grant, on the webhook's own configuration, and the webhook's Secret access exactly
  * get + update on its one Secret (it renews its own certificates; init-certs creates the Secret). */
 export const checkRbac = (
   objects: ReadonlyArray<K8sObject>,
   config: WebhookConfigShape,
-  mode: "full" | "caBundleOnly"
+  mode: RegistrationGrant
 ): void => {
   const w = config.webhook
   for (const role of [...byKind(objects, "Role"), ...byKind(objects, "ClusterRole")]) {
@@ -293,9 +297,13 @@ export const checkRbac = (
       }
     }
   }
-  const webhookRole = one(objects, "ClusterRole", w.serviceName)
-  const verbs = (webhookRole["rules"] as ReadonlyArray<Rule>).flatMap((r) => r.verbs)
-  assert.sameMembers(verbs, mode === "full" ? ["get", "create", "patch"] : ["get", "patch"], "the webhook's ClusterRole")
+  if (mode === "none") {
+    assert.lengthOf(byKind(objects, "ClusterRole").filter((r) => r.metadata.name === w.serviceName), 0, "no ClusterRole for the webhook")
+  } else {
+    const webhookRole = one(objects, "ClusterRole", w.serviceName)
+    const verbs = (webhookRole["rules"] as ReadonlyArray<Rule>).flatMap((r) => r.verbs)
+    assert.sameMembers(verbs, mode === "full" ? ["get", "create", "patch"] : ["get", "patch"], "the webhook's ClusterRole")
+  }
   const secretRole = one(objects, "Role", w.serviceName)
   assert.deepStrictEqual(secretRole["rules"], [
     { apiGroups: [""], resources: ["secrets"], resourceNames: [w.secretName], verbs: ["get", "update"] }
@@ -316,9 +324,9 @@ export const checkRbac = (
     }
   }
   assert.sameMembers(webhookGrants, [
-    `ClusterRoleBinding->ClusterRole/${w.serviceName}`,
+    ...(mode === "none" ? [] : [`ClusterRoleBinding->ClusterRole/${w.serviceName}`]),
     `RoleBinding->Role/${w.serviceName}`
-  ], "the webhook holds only its ClusterRole and its Secret Role")
+  ], mode === "none" ? "the webhook holds only its Secret Role" : "the webhook holds only its ClusterRole and its Secret Role")
   for (const workload of workloads(objects)) {
     assert.isTrue(accounts.has(podTemplate(workload).spec.serviceAccountName ?? ""), `${workload.metadata.name}'s ServiceAccount exists`)
   }
@@ -364,4 +372,25 @@ export const checkRegistration = (objects: ReadonlyArray<K8sObject>, namespace: 
   const configuration = one(objects, "MutatingWebhookConfiguration", "flyte-pod-webhook")
   assert.strictEqual(configuration.apiVersion, "admissionregistration.k8s.io/v1")
   assert.deepStrictEqual(configuration["webhooks"], [expectedWebhook(namespace)])
+}
+
+/**
+ * checkCaInjection: the locked-down GitOps install (issue 10, finding 4). The webhook is configured to touch no
+ * MutatingWebhookConfiguration (Registrar mode `off`) and holds no grant on any; cert-manager's cainjector
+ * writes the caBundle from the webhook's Secret, which opts in to direct injection.
+ */
+export const checkCaInjection = (objects: ReadonlyArray<K8sObject>, config: WebhookConfigShape, namespace: string): void => {
+  const w = config.webhook
+  assert.isTrue(w.disableCreateMutatingWebhookConfig, "the webhook registers nothing")
+  assert.isFalse(w.manageCaBundleOnly, "and never patches the caBundle")
+  const configuration = one(objects, "MutatingWebhookConfiguration", w.serviceName)
+  assert.deepStrictEqual(configuration.metadata.annotations?.["cert-manager.io/inject-ca-from-secret"], `${namespace}/${w.secretName}`)
+  const secret = one(objects, "Secret", w.secretName)
+  assert.strictEqual(secret.metadata.annotations?.["cert-manager.io/allow-direct-injection"], "true")
+  assert.isUndefined(secret["data"], "the certificates are init-certs' and the webhook's, never the manifest's")
+  for (const role of [...byKind(objects, "Role"), ...byKind(objects, "ClusterRole")]) {
+    for (const rule of role["rules"] as ReadonlyArray<Rule>) {
+      assert.notInclude(rule.resources ?? [], "mutatingwebhookconfigurations", `${role.kind} ${role.metadata.name} grants nothing on registrations`)
+    }
+  }
 }

@@ -12,11 +12,13 @@ import { execFileSync } from "node:child_process"
 import type { WebhookConfigShape } from "../../src/WebhookConfig.ts"
 import {
   byKind,
+  type RegistrationGrant,
   checkDeployment,
   checkHardening,
   checkInitCerts,
   checkNoSelfInjection,
   checkPodDisruptionBudget,
+  checkCaInjection,
   checkRbac,
   checkRegistration,
   checkService,
@@ -33,7 +35,7 @@ const renderedConfig = (objects: ReadonlyArray<K8sObject>): WebhookConfigShape =
   return configOf((configMap["data"] as Record<string, string>)["config.yaml"] ?? "")
 }
 
-const common = (objects: ReadonlyArray<K8sObject>, mode: "full" | "caBundleOnly") => {
+const common = (objects: ReadonlyArray<K8sObject>, mode: RegistrationGrant) => {
   const config = renderedConfig(objects)
   assert.isAtLeast(checkHardening(objects), 2)
   checkNoSelfInjection(objects)
@@ -70,11 +72,10 @@ describe.skipIf(kubectl === undefined)("kubectl kustomize", () => {
     assert.isUndefined(replicasOf(objects), "the autoscaler owns replicas")
   })
 
-  it("overlays/gitops", () => {
+  it("overlays/gitops: the registration is a manifest, its caBundle cainjector's, the webhook holds no grant on it", () => {
     const objects = kustomize("overlays/gitops")
-    const config = common(objects, "caBundleOnly")
-    assert.strictEqual(config.webhook.disableCreateMutatingWebhookConfig, true)
-    assert.strictEqual(config.webhook.manageCaBundleOnly, true)
+    const config = common(objects, "none")
+    checkCaInjection(objects, config, "flyte")
     checkRegistration(objects, "flyte")
   })
 
@@ -92,11 +93,15 @@ describe.skipIf(kubectl === undefined)("kubectl kustomize", () => {
         "    targets:",
         "      - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}",
         "        fieldPaths: [webhooks.*.clientConfig.service.namespace]",
+        "      - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}",
+        "        fieldPaths: [\"metadata.annotations.[cert-manager.io/inject-ca-from-secret]\"]",
+        "        options: {delimiter: \"/\", index: 0}",
         ""
       ].join("\n"))
       const objects = kustomize(path.relative(deployDir, dir))
       assert.deepStrictEqual(byKind(objects, "Namespace").map((n) => n.metadata.name), ["flyte-other"])
       checkRegistration(objects, "flyte-other")
+      checkCaInjection(objects, renderedConfig(objects), "flyte-other")
       for (const binding of [...byKind(objects, "RoleBinding"), ...byKind(objects, "ClusterRoleBinding")]) {
         for (const subject of binding["subjects"] as ReadonlyArray<{ namespace: string }>) {
           assert.strictEqual(subject.namespace, "flyte-other", binding.metadata.name)
@@ -129,13 +134,25 @@ describe.skipIf(helm === undefined)("helm template", () => {
     for (const name of names(kustomize("base"))) assert.isTrue(chart.has(name), `the chart renders ${name}`)
   })
 
-  it("gitops.enabled", () => {
+  it("gitops.enabled: cainjector writes the caBundle and the webhook holds no grant on any registration", () => {
     const objects = helmTemplate(["--set", "gitops.enabled=true"])
+    const config = common(objects, "none")
+    checkCaInjection(objects, config, "flyte")
+    checkRegistration(objects, "flyte")
+    assert.isFalse(objects.some((o) => o.metadata.name === "flyte-pod-webhook-unregister"), "the chart owns the object")
+    const secret = one(objects, "Secret", "flyte-pod-webhook-secret")
+    assert.strictEqual(secret.metadata.annotations?.["helm.sh/hook"], "pre-install", "exists before init-certs runs")
+    assert.isBelow(Number(secret.metadata.annotations?.["helm.sh/hook-weight"]), -10, "before init-certs' own hooks")
+  })
+
+  it("gitops.enabled with caBundleFrom=webhook: the webhook patches the caBundle (get + patch)", () => {
+    const objects = helmTemplate(["--set", "gitops.enabled=true", "--set", "gitops.caBundleFrom=webhook"])
     const config = common(objects, "caBundleOnly")
     assert.strictEqual(config.webhook.disableCreateMutatingWebhookConfig, true)
     assert.strictEqual(config.webhook.manageCaBundleOnly, true)
     checkRegistration(objects, "flyte")
-    assert.isFalse(objects.some((o) => o.metadata.name === "flyte-pod-webhook-unregister"), "the chart owns the object")
+    assert.isUndefined(one(objects, "MutatingWebhookConfiguration", "flyte-pod-webhook").metadata.annotations)
+    assert.lengthOf(byKind(objects, "Secret"), 0)
   })
 
   it("high availability values", () => {
@@ -202,7 +219,10 @@ describe.skipIf(kubectl === undefined || helm === undefined)("deploy/render.sh (
           if (object.kind === "ClusterRole" || object.kind === "ClusterRoleBinding" || object.kind === "MutatingWebhookConfiguration") continue
           assert.strictEqual(object.metadata.namespace, "render-check", `${file}: ${object.kind} ${object.metadata.name}`)
         }
-        if (file.includes("gitops")) checkRegistration(objects, "render-check")
+        if (file.includes("gitops")) {
+          checkRegistration(objects, "render-check")
+          checkCaInjection(objects, renderedConfig(objects), "render-check")
+        }
       }
     } finally {
       fs.rmSync(out, { recursive: true, force: true })
