@@ -394,3 +394,40 @@ export const checkCaInjection = (objects: ReadonlyArray<K8sObject>, config: Webh
     }
   }
 }
+
+/** A NetworkPolicy ingress rule, as the checks read it. */
+interface IngressRule {
+  readonly from?: ReadonlyArray<Record<string, unknown>>
+  readonly ports?: ReadonlyArray<{ readonly protocol?: string; readonly port?: number | string }>
+}
+
+/**
+ * checkNetworkPolicy (issue 10): one NetworkPolicy selects exactly the webhook's pods and admits, on the HTTPS
+ * port, only `apiServerPeers`, and on the probe port only the monitoring namespace; no rule admits everyone (a
+ * rule without `from`) or any other port; egress is not restricted (the webhook calls the API server).
+ */
+export const checkNetworkPolicy = (
+  objects: ReadonlyArray<K8sObject>,
+  config: WebhookConfigShape,
+  apiServerPeers: ReadonlyArray<Record<string, unknown>>
+): void => {
+  const w = config.webhook
+  const policy = one(objects, "NetworkPolicy", w.serviceName)
+  const s = spec<{ podSelector: { matchLabels: Record<string, string> }; policyTypes: ReadonlyArray<string>; ingress: ReadonlyArray<IngressRule> }>(policy)
+  const template = podTemplate(one(objects, "Deployment", w.serviceName))
+  assert.isTrue(selects(s.podSelector.matchLabels, template.metadata?.labels ?? {}), "selects the webhook's pods")
+  for (const job of byKind(objects, "Job")) {
+    assert.isFalse(selects(s.podSelector.matchLabels, podTemplate(job).metadata?.labels ?? {}), `not ${job.metadata.name}'s pods`)
+  }
+  assert.deepStrictEqual(s.policyTypes, ["Ingress"])
+  for (const rule of s.ingress) {
+    assert.isAbove(rule.from?.length ?? 0, 0, "every rule names its sources (a rule without `from` admits everyone)")
+    assert.lengthOf(rule.ports ?? [], 1, "every rule names its one port")
+  }
+  const forPort = (port: number) => s.ingress.filter((r) => r.ports?.[0]?.port === port && r.ports?.[0]?.protocol === "TCP")
+  assert.deepStrictEqual(forPort(w.listenPort).map((r) => r.from), [apiServerPeers], "HTTPS: the API server only")
+  assert.deepStrictEqual(forPort(w.probePort).map((r) => r.from), [[
+    { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }
+  ]], "probe port: the monitoring namespace only")
+  assert.lengthOf(s.ingress, 2, "no other port")
+}

@@ -10,6 +10,7 @@ import {
   checkDeployment,
   checkHardening,
   checkInitCerts,
+  checkNetworkPolicy,
   checkNoSelfInjection,
   checkPodDisruptionBudget,
   checkCaInjection,
@@ -45,6 +46,7 @@ describe("deploy/ files", () => {
     assert.sameMembers(kustomizations.map((f) => path.relative(deployDir, path.dirname(f))), [
       "base",
       "components/namespace",
+      "components/network-policy",
       "overlays/gitops",
       "overlays/ha"
     ])
@@ -179,5 +181,16 @@ describe("deploy/overlays/gitops", () => {
       ["delete", "ClusterRole", "flyte-pod-webhook"],
       ["delete", "ClusterRoleBinding", "flyte-pod-webhook"]
     ])
+  })
+})
+
+describe("deploy/components/network-policy", () => {
+  const dir = path.join(deployDir, "components/network-policy")
+
+  it("is a component whose policy admits HTTPS from a placeholder peer no host has, and metrics from monitoring", () => {
+    assert.strictEqual(readKustomization(dir).kind, "Component")
+    const objects = [...localObjects(dir), ...baseObjects]
+    checkNetworkPolicy(objects, baseConfig, [{ ipBlock: { cidr: "192.0.2.0/24" } }]) // RFC 5737 TEST-NET-1
+    assert.include(fs.readFileSync(path.join(dir, "kustomization.yaml"), "utf8"), "path: /spec/ingress/0/from", "says how to set the peers")
   })
 })

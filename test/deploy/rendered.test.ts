@@ -16,6 +16,7 @@ import {
   checkDeployment,
   checkHardening,
   checkInitCerts,
+  checkNetworkPolicy,
   checkNoSelfInjection,
   checkPodDisruptionBudget,
   checkCaInjection,
@@ -77,6 +78,29 @@ describe.skipIf(kubectl === undefined)("kubectl kustomize", () => {
     const config = common(objects, "none")
     checkCaInjection(objects, config, "flyte")
     checkRegistration(objects, "flyte")
+  })
+
+  it("base + components/network-policy, its peer replaced as the component says", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-kustomize-"))
+    try {
+      fs.writeFileSync(path.join(dir, "kustomization.yaml"), [
+        `resources: [${path.relative(dir, path.join(deployDir, "base"))}]`,
+        `components: [${path.relative(dir, path.join(deployDir, "components/network-policy"))}]`,
+        "patches:",
+        "  - target: {kind: NetworkPolicy, name: flyte-pod-webhook}",
+        "    patch: |-",
+        "      - op: replace",
+        "        path: /spec/ingress/0/from",
+        "        value: [{ipBlock: {cidr: 172.16.0.0/28}}]",
+        ""
+      ].join("\n"))
+      const objects = kustomize(path.relative(deployDir, dir))
+      const config = common(objects, "full")
+      checkNetworkPolicy(objects, config, [{ ipBlock: { cidr: "172.16.0.0/28" } }])
+      assert.strictEqual(one(objects, "NetworkPolicy", "flyte-pod-webhook").metadata.namespace, "flyte")
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("another namespace: every reference follows (bindings, and the documented replacement for the registration)", () => {
@@ -155,6 +179,15 @@ describe.skipIf(helm === undefined)("helm template", () => {
     assert.lengthOf(byKind(objects, "Secret"), 0)
   })
 
+  it("networkPolicy.enabled: HTTPS from the given peers only, metrics from monitoring; refused without peers", () => {
+    const peers = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }]
+    const objects = helmTemplate(["--set", "networkPolicy.enabled=true", "--set-json", `networkPolicy.apiServerPeers=${JSON.stringify(peers)}`])
+    checkNetworkPolicy(objects, common(objects, "full"), peers)
+    assert.lengthOf(byKind(helmTemplate(), "NetworkPolicy"), 0, "off by default")
+    assert.include(helmTemplateError(["--set", "networkPolicy.enabled=true"]), "networkPolicy.apiServerPeers must name where the API server calls from")
+    assert.include(helmTemplateError(["--set-json", "networkPolicy.apiServerPeers=[{\"cidr\":\"10.0.0.0/8\"}]"]), "apiServerPeers")
+  })
+
   it("high availability values", () => {
     const objects = helmTemplate([
       "--set", "autoscaling.enabled=true",
@@ -201,7 +234,7 @@ describe.skipIf(helm === undefined)("helm template", () => {
 })
 
 describe.skipIf(kubectl === undefined || helm === undefined)("deploy/render.sh (what the end-to-end suite applies)", () => {
-  it("renders all six variants into the namespace it is given", () => {
+  it("renders all eight variants into the namespace it is given", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-render-"))
     try {
       execFileSync("bash", [path.join(deployDir, "render.sh"), out, "render-check"], {
@@ -210,7 +243,8 @@ describe.skipIf(kubectl === undefined || helm === undefined)("deploy/render.sh (
       })
       const files = fs.readdirSync(out).sort()
       assert.deepStrictEqual(files, [
-        "helm-default.yaml", "helm-gitops.yaml", "helm-ha.yaml", "kustomize-base.yaml", "kustomize-gitops.yaml", "kustomize-ha.yaml"
+        "helm-default.yaml", "helm-gitops.yaml", "helm-ha.yaml", "helm-network-policy.yaml",
+        "kustomize-base.yaml", "kustomize-gitops.yaml", "kustomize-ha.yaml", "kustomize-network-policy.yaml"
       ])
       for (const file of files) {
         const objects = parseYamlStream(fs.readFileSync(path.join(out, file), "utf8"))
