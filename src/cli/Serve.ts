@@ -67,10 +67,18 @@ const tracing = (endpoint: string | undefined) =>
     ? Layer.empty
     : Layer.unwrap(Effect.promise(() => import("../http/Tracing.ts")).pipe(Effect.map((t) => t.tracingLayer(endpoint))))
 
-/** serverLayer: the listener alone, certificates from `webhook.certDir` (standalone: no Kubernetes API). */
-export const serverLayer = (settings: WebhookConfigShape) =>
+/**
+ * serverLayer: the listener alone, certificates from `webhook.certDir` (standalone: no Kubernetes API). New
+ * pairs must cover the names callers use: localhost and 127.0.0.1 when embedded, else the registration's.
+ */
+export const serverLayer = (settings: WebhookConfigShape, embedded = false) =>
   WebhookServer.layer.pipe(
-    Layer.provide([Mutator.layer, TlsMaterial.layerFiles, Readiness.layer, tracing(settings.webhook.otlpEndpoint)]),
+    Layer.provide([
+      Mutator.layer,
+      embedded ? TlsMaterial.layerEmbedded : TlsMaterial.layerFiles,
+      Readiness.layer,
+      tracing(settings.webhook.otlpEndpoint)
+    ]),
     Layer.provide(Layer.succeed(WebhookConfig, settings))
   )
 
@@ -148,7 +156,7 @@ export const serve = ({ config, embedded }: ServeInput) =>
       if (caFile !== undefined) yield* Console.error(curlHint(caFile, server.port))
     })
     yield* (wiring === undefined
-      ? listening.pipe(Effect.andThen(Effect.never), Effect.provide(serverLayer(settings)))
+      ? listening.pipe(Effect.andThen(Effect.never), Effect.provide(serverLayer(settings, embedded)))
       : listening.pipe(
         Effect.andThen(wiring.background), // only once the TLS listener accepts (WebhookServer is built)
         Effect.provide(wiring.clusterLayer(settings, tracing(settings.webhook.otlpEndpoint)))

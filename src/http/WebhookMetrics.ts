@@ -32,6 +32,8 @@ export interface Gauges {
   readonly peaks: () => { readonly inFlight: number; readonly queued: number }
   /** Unix seconds of the serving certificate's notAfter, or undefined before one is loaded. */
   readonly certificateExpiry: () => number | undefined
+  /** New serving certificate pairs refused since start (TlsMaterial.reloadFailures); 0 when absent. */
+  readonly certificateReloadFailures?: () => number
 }
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
@@ -127,6 +129,12 @@ export class WebhookMetrics {
       )
       out.push(`flyte_pod_webhook_serving_certificate_expiry_timestamp_seconds ${expiry}`)
     }
+    family(
+      "flyte_pod_webhook_certificate_reload_failures_total",
+      "counter",
+      "New serving certificate pairs refused at reload (unusable, not valid now, wrong names or not signed by ca.crt); the current pair was kept."
+    )
+    out.push(`flyte_pod_webhook_certificate_reload_failures_total ${this.gauges.certificateReloadFailures?.() ?? 0}`)
     return `${out.join("\n")}\n`
   }
 }

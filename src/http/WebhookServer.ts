@@ -71,12 +71,13 @@ const make = Effect.gen(function*() {
 
   const pair = yield* tls.current
   let notAfter = pair.notAfter
-  yield* readiness.set("certificate", true)
+  yield* TlsMaterial.keepCertificateGate(tls, readiness) // issue 10: gate `certificate` closed while the pair has expired
   metrics.setGauges({
     inFlight: () => gate.stats.inFlight,
     queued: () => gate.stats.queued,
     peaks: () => gate.peaks,
-    certificateExpiry: () => Math.floor(notAfter.getTime() / 1000)
+    certificateExpiry: () => Math.floor(notAfter.getTime() / 1000),
+    certificateReloadFailures: () => Effect.runSync(tls.reloadFailures) // issue 10: ..._certificate_reload_failures_total
   })
 
   // Tracing code (and its OTLP modules) is loaded only when an endpoint is configured.

@@ -48,6 +48,8 @@ export interface DeploymentOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Skip waiting for the API server to call us (tests that stop the deployment before it registers). */
   readonly waitCalled?: boolean
+  /** The port the registered URL (the proxy) listens on. Default: any free one. */
+  readonly proxyPort?: number
 }
 
 export interface Replica {
@@ -215,7 +217,7 @@ export class Deployment {
   static async start(options: DeploymentOptions): Promise<Deployment> {
     const deployment = new Deployment(options)
     fs.mkdirSync(path.join(options.dir, `${options.name}-global-secrets`), { recursive: true })
-    await deployment.proxy.listen()
+    await deployment.proxy.listen(options.proxyPort)
     try {
       await Promise.all(Array.from({ length: options.replicas ?? 1 }, (_, index) => deployment.spawn(index)))
       await deployment.waitReady()
