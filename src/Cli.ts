@@ -7,7 +7,7 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
-import { configOnlyFlags, mutateFlags, serveFlags } from "./cli/Flags.ts"
+import { configOnlyFlags, doctorFlags, mutateFlags, serveFlags } from "./cli/Flags.ts"
 
 /** lazy: a handler that imports its module on first use and runs the handler it exports. */
 const lazy = <M, A, E, R>(load: () => Promise<M>, pick: (module: M) => (input: A) => Effect.Effect<void, E, R>) =>
@@ -35,6 +35,11 @@ const unregister = Command.make("unregister", configOnlyFlags).pipe(
   Command.withHandler(lazy(() => import("./cli/Unregister.ts"), (m) => m.unregister))
 )
 
+const doctor = Command.make("doctor", doctorFlags).pipe(
+  Command.withDescription("Check a live installation: registration, certificates, endpoints, RBAC, a dry-run Pod (exit 0 ok, 1 problem, 2 cannot check)"),
+  Command.withHandler(lazy(() => import("./cli/Doctor.ts"), (m) => m.doctor))
+)
+
 const root = Command.make("flyte-pod-webhook").pipe(
   Command.withDescription(
     "Kubernetes mutating admission webhook that injects secrets into Pods (drop-in for Flyte's secrets webhook)"
@@ -42,7 +47,7 @@ const root = Command.make("flyte-pod-webhook").pipe(
 )
 
 export const cli = root.pipe(
-  Command.withSubcommands([serve, mutate, initCerts, unregister]),
+  Command.withSubcommands([serve, mutate, initCerts, unregister, doctor]),
   Command.run({ version: "0.1.0" }),
   Effect.provide(NodeServices.layer)
 )
