@@ -100,11 +100,21 @@ export const certificateFindings = (facts: CertificateFacts): ReadonlyArray<Find
   const caLifetimes = cas.map((ca) => lifetime(`CA ${name(ca)}`, ca.notAfter, facts.now, "rotate the CA: `flyte-pod-webhook init-certs` renews what is due (docs/certificates.md)"))
   const stored = storedFindings(cas, facts.stored, facts.now)
   const served = servedFindings(cas, facts.served, facts.now)
+  const storedLeaf = facts.stored._tag === "Read" ? viewCert(splitPem(facts.stored.material.tlsCrt)[0] ?? "") : undefined
+  const servedLeaf = facts.served._tag === "Handshake" && facts.served.served._tag === "Served" ? facts.served.served : undefined
+  const mismatch = storedLeaf !== undefined && typeof storedLeaf !== "string" && servedLeaf !== undefined &&
+      storedLeaf.fingerprint !== servedLeaf.fingerprint
+    ? [warn(
+      `the webhook serves sha256 ${servedLeaf.fingerprint}, the Secret holds sha256 ${storedLeaf.fingerprint}`,
+      "a replica has not reloaded yet (it re-reads its files at least every 10 s; the kubelet updates a mounted Secret within about a minute), or it serves other files than the Secret"
+    )]
+    : []
   const looked = facts.stored._tag === "Read" || (facts.served._tag === "Handshake") || facts.served.answered
   return [
     ...caLifetimes,
     ...stored,
     ...served,
+    ...mismatch,
     ...(looked ? [] : [unknown(
       "neither the stored nor the served certificate could be compared with the caBundle",
       "grant get on the certificate Secret, or run doctor where it can reach the webhook; check 5's dry run still shows whether the API server's call verifies"
