@@ -153,7 +153,7 @@ describeE2e("doctor on a live installation", () => {
     const result = await doctor("excluded-namespace", main!.configFor(0), excluded)
     assert.strictEqual(
       messages(result, 5)[0],
-      `fail webhook not called: namespace ${excluded} (labels {"team":"data","kubernetes.io/metadata.name":"${excluded}"}) is excluded by namespaceSelector {"matchLabels":{"e2e.flyte.org/webhook":"doctor"}}`
+      `fail webhook not called: namespace ${excluded} (labels {"kubernetes.io/metadata.name":"${excluded}","team":"data"}) is excluded by namespaceSelector {"matchLabels":{"e2e.flyte.org/webhook":"doctor"}}`
     )
     assert.strictEqual(result.code, 1)
   })
