@@ -38,7 +38,11 @@ export const diagnose = (settings: WebhookConfigShape, namespace: string) =>
     if (live._tag === "Failure") {
       const e = live.failure
       const cannot = (id: number, title: string): CheckResult =>
-        check(id, title, [unknown(`MutatingWebhookConfiguration ${name} not read: ${e.message}`, e._tag === "Forbidden" ? e.hint : "is the API server reachable with these credentials?")])
+        check(id, title, [
+          e._tag === "Forbidden"
+            ? unknown(`MutatingWebhookConfiguration ${name} not read: forbidden`, e.hint)
+            : unknown(`MutatingWebhookConfiguration ${name} not read: ${e.message}`, "is the API server reachable with these credentials?")
+        ])
       return report(name, namespace, [cannot(1, "MutatingWebhookConfiguration matches the config"), cannot(2, "caBundle verifies the serving certificate"), yield* endpointCheck(kube, settings, undefined), yield* accessCheck(kube, settings), cannot(5, "dry-run Pod gets what the offline engine says")])
     }
     const webhook = liveWebhook(live.success)
