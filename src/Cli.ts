@@ -12,7 +12,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { CliExit } from "./cli/CliExit.ts"
-import { configOnlyFlags, mutateFlags, serveFlags } from "./cli/Flags.ts"
+import { configOnlyFlags, doctorFlags, mutateFlags, serveFlags } from "./cli/Flags.ts"
 import { packageVersion } from "./cli/Package.ts"
 import * as Usage from "./cli/Usage.ts"
 
@@ -86,6 +86,19 @@ const commands = [
     ],
     load: () => import("./cli/Unregister.ts"),
     run: (m) => m.unregister
+  }),
+  command({
+    name: "doctor",
+    flags: doctorFlags,
+    description:
+      "Check a live installation: registration, certificates, endpoints, RBAC, and a dry-run Pod through the API server",
+    exitCodes: [
+      [0, "every check passed"],
+      [1, "a problem was found (each with its fix)"],
+      [2, "it cannot check: access is missing (named), or the config or credentials cannot be used"]
+    ],
+    load: () => import("./cli/Doctor.ts"),
+    run: (m) => m.doctor
   })
 ] as const
 

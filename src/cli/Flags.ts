@@ -36,7 +36,17 @@ const fileArgument = Argument.String("file").pipe(
 export const serveFlags = { config: configFlag, embedded: embeddedFlag }
 export const mutateFlags = { config: configFlag, output: outputFlag, file: fileArgument }
 export const configOnlyFlags = { config: configFlag }
+/** doctor (issue 13): the namespace of its dry-run test Pod, and text or JSON output. */
+export const doctorFlags = {
+  config: configFlag,
+  namespace: Flag.String("namespace").pipe(
+    Flag.withDescription("namespace of the dry-run test Pod (one where Flyte task Pods run)"),
+    Flag.withDefault("default")
+  ),
+  output: Flag.Literals("output", ["text", "json"]).pipe(Flag.withAlias("o"), Flag.withDefault("text"))
+}
 
 export type ServeInput = Command.Command.Config.Infer<typeof serveFlags>
 export type MutateInput = Command.Command.Config.Infer<typeof mutateFlags>
 export type ConfigOnlyInput = Command.Command.Config.Infer<typeof configOnlyFlags>
+export type DoctorInput = Command.Command.Config.Infer<typeof doctorFlags>

@@ -6,7 +6,18 @@
  * the fake exercises the real retry and error paths. A transport rejects with a TransportFailure, or with the
  * client library's own errors, which `toFailure` understands.
  */
-import type { JsonPatchOp, MutatingWebhookConfiguration, Secret } from "./KubeTypes.ts"
+import type {
+  AccessAnswer,
+  AccessQuestion,
+  EndpointSlice,
+  JsonPatchOp,
+  MutatingWebhookConfiguration,
+  Namespace,
+  Pod,
+  PodDryRun,
+  Secret,
+  Service
+} from "./KubeTypes.ts"
 import { type ApiFailure, statusFailure } from "./KubeErrors.ts"
 
 export interface KubeTransport {
@@ -30,6 +41,26 @@ export interface KubeTransport {
     signal: AbortSignal
   ) => Promise<MutatingWebhookConfiguration>
   readonly deleteWebhookConfiguration: (name: string, signal: AbortSignal) => Promise<void>
+  // ---- read-only checks of a live installation (`doctor`) ----
+  readonly getService: (namespace: string, name: string, signal: AbortSignal) => Promise<Service>
+  /** listEndpointSlices: the slices labelled `kubernetes.io/service-name=<serviceName>`. */
+  readonly listEndpointSlices: (namespace: string, serviceName: string, signal: AbortSignal) => Promise<ReadonlyArray<EndpointSlice>>
+  readonly getNamespace: (name: string, signal: AbortSignal) => Promise<Namespace>
+  /** reviewAccess: a SubjectAccessReview (with `user`) or a SelfSubjectAccessReview (without). */
+  readonly reviewAccess: (question: AccessQuestion, signal: AbortSignal) => Promise<AccessAnswer>
+  /** createPodDryRun: POST the Pod with `dryRun=All`; an API refusal resolves as `Refused`, not a rejection. */
+  readonly createPodDryRun: (namespace: string, pod: Pod, signal: AbortSignal) => Promise<PodDryRun>
+  /** proxyServicePost: POST `body` (JSON) to `path` of the Service through the API server's service proxy. */
+  readonly proxyServicePost: (
+    namespace: string,
+    service: string,
+    port: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal
+  ) => Promise<unknown>
+  /** getApiServerMetrics: the API server's own `/metrics` text (RBAC: nonResourceURLs /metrics, get). */
+  readonly getApiServerMetrics: (signal: AbortSignal) => Promise<string>
 }
 
 /** TransportFailure: a rejection carrying an ApiFailure as-is (used by the fake and by timeouts). */

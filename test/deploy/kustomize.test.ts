@@ -45,8 +45,10 @@ describe("deploy/ files", () => {
     const kustomizations = yamlFilesUnder(deployDir).filter((f) => path.basename(f) === "kustomization.yaml")
     assert.sameMembers(kustomizations.map((f) => path.relative(deployDir, path.dirname(f))), [
       "base",
+      "components/doctor",
       "components/namespace",
       "components/network-policy",
+      "observability",
       "overlays/gitops",
       "overlays/ha"
     ])
@@ -63,7 +65,10 @@ describe("deploy/ files", () => {
         else assert.isString(patch.patch, `${file}: an inline patch`)
       }
       for (const generator of k.configMapGenerator ?? []) {
-        for (const source of generator.files ?? []) assert.isTrue(fs.existsSync(path.join(dir, source)), `${file}: ${source}`)
+        for (const entry of generator.files ?? []) {
+          const source = entry.includes("=") ? entry.slice(entry.indexOf("=") + 1) : entry // `key=file` form
+          assert.isTrue(fs.existsSync(path.join(dir, source)), `${file}: ${source}`)
+        }
       }
     }
   })
