@@ -14,6 +14,7 @@
  * BENCH_CONCURRENCY (64), BENCH_SESSIONS (HTTP/2 connections, 4), BENCH_RATES, BENCH_PIN (0: no taskset),
  * KEEP_BENCH_TMP=1 (keep the run's folder: logs of every process), BENCH_JSON=<file> (every run's record).
  */
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import { run, type RunRecord, type RunSettings } from "./clusterRun.ts"
@@ -82,7 +83,9 @@ const main = async () => {
       pinned: cluster.pinned,
       machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}`,
       load: `load average at the start ${loadAtStart}, at the end ${load()}`,
-      minutes
+      minutes,
+      commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim() +
+        (spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).stdout.trim() === "" ? "" : " (with local changes)")
     }))
     if (process.env["BENCH_JSON"] !== undefined) fs.writeFileSync(process.env["BENCH_JSON"], JSON.stringify(results, null, 1))
   } finally {

@@ -26,6 +26,7 @@ export interface Context {
   readonly machine: string
   readonly load: string
   readonly minutes: string
+  readonly commit: string
 }
 
 const Setups: ReadonlyArray<SetupName> = ["none", "one", "two"]
@@ -70,7 +71,9 @@ const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<
 export const report = (results: Results, ctx: Context): string => {
   const out: Array<string> = []
   const s = ctx.settings
-  out.push("", `bench:cluster: ${ctx.machine}; ${ctx.load}; ${ctx.minutes} min in all`)
+  out.push("", `bench:cluster at commit ${ctx.commit}: ${ctx.machine}; ${ctx.load}; ${ctx.minutes} min in all`)
+  const loads = [...Setups.flatMap((n) => results.max[n]), ...results.byRate.flatMap((x) => Setups.flatMap((n) => x.runs[n]))].map((r) => r.loadAverage)
+  out.push(`1-minute load average over the runs: min ${f(Math.min(...loads))}, median ${f(median(loads))}, max ${f(Math.max(...loads))} (2 cores; other work shares the machine)`)
   out.push(`pinning: ${ctx.pinned}`)
   out.push(`runs: ${s.seconds} s counted after ${s.warmup} s uncounted; maximum = ${s.concurrency} creations in flight over ${s.sessions} HTTP/2 connections; median of ${ctx.rounds} rounds, setups in reversed order every other round`, "")
 

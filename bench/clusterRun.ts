@@ -7,6 +7,7 @@
  * were never scheduled go at once), so etcd does not grow from run to run.
  */
 import { spawn } from "node:child_process"
+import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import type { Cluster, Setup } from "./clusterSetup.ts"
@@ -45,6 +46,8 @@ export interface RunRecord {
   readonly connections: number
   readonly inFlightPeak: number
   readonly rssMiB: ReadonlyArray<number>
+  /** The machine's 1-minute load average at the end of the run (other work shares this machine). */
+  readonly loadAverage: number
 }
 
 const podCreate = (labels: Record<string, string>) => labels["operation"] === "CREATE"
@@ -167,7 +170,8 @@ export const run = async (cluster: Cluster, setup: Setup, mode: "rate" | "max", 
     readyzFailures,
     connections: a.cpu.connections - b.cpu.connections,
     inFlightPeak: a.webhook.inFlightPeak,
-    rssMiB: setup.replicas.map((r) => memoryMiB(r.process.pid!, "VmRSS"))
+    rssMiB: setup.replicas.map((r) => memoryMiB(r.process.pid!, "VmRSS")),
+    loadAverage: os.loadavg()[0]!
   }
   await cluster.api.request("DELETE", `/api/v1/namespaces/${setup.namespace}/pods`, { timeoutMs: 300_000 })
   return record
