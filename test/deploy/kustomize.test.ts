@@ -44,6 +44,7 @@ describe("deploy/ files", () => {
     assert.sameMembers(kustomizations.map((f) => path.relative(deployDir, path.dirname(f))), [
       "base",
       "components/namespace",
+      "components/vpa",
       "overlays/gitops",
       "overlays/ha"
     ])
