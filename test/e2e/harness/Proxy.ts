@@ -52,8 +52,8 @@ export class RoundRobinProxy {
 
   private accept(client: net.Socket): void {
     this.track(client)
-    // No Nagle delay on either leg: kube-proxy forwards packets in the kernel and adds none. Left on, a request
-    // written in two TLS records waits for the first one's ACK (delayed up to 40 ms) before the second goes.
+    // Nagle's algorithm off on both legs: kube-proxy forwards packets in the kernel and never holds one back,
+    // while a user-space relay with Nagle on may hold a small segment until the previous one is acknowledged.
     client.setNoDelay(true)
     client.pause()
     client.on("error", () => client.destroy())
