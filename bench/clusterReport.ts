@@ -125,6 +125,7 @@ export const report = (results: Results, ctx: Context): string => {
   for (const name of ["one", "two"] as const) {
     const rs = [...results.max[name], ...results.byRate.flatMap((x) => x.runs[name])]
     const webhookUs = median(results.max[name].map((r) => perPodUs(webhookCpu(r), r)))
+    out.push(`${Label[name]}: the Service stand-in's event-loop delay (median over runs) p99 ${f(median(rs.map((r) => r.proxyLagMs.p99)))} ms, max ${f(median(rs.map((r) => r.proxyLagMs.max)))} ms`)
     out.push(`${Label[name]}: new connections from the API server per Pod ${f(median(results.max[name].map((r) => r.connections / Math.max(1, r.load.ok))), 3)} at max, ${f(median(results.byRate.flatMap((x) => x.runs[name]).map((r) => r.connections / Math.max(1, r.load.ok))), 3)} at fixed rates`)
     out.push(`${Label[name]}: /readyz failures ${rs.reduce((a, r) => a + r.readyzFailures, 0)}, 429s (requests_total{outcome="rejected"}) ${rs.reduce((a, r) => a + r.readings.rejected, 0)}, most requests in work at once ${Math.max(...rs.map((r) => r.inFlightPeak))} (maxInFlight 64); one replica's core saturates at ~${ok(1e6 / webhookUs)} Pods/s (its CPU per Pod; the deployment at ${name === "two" ? 2 : 1}x that), which is where queueing, then 429s, would begin.`)
   }

@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process"
 import * as os from "node:os"
 import * as path from "node:path"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import * as readline from "node:readline"
 import type { Cluster, Setup } from "./clusterSetup.ts"
 import type { LoadResult, LoadSpec } from "./clusterLoad.ts"
@@ -42,13 +43,21 @@ export interface RunRecord {
   readonly cpu: { readonly apiserver: number; readonly etcd: number; readonly replicas: ReadonlyArray<number>; readonly generator: number; readonly proxy: number }
   readonly readings: Readings
   readonly readyzFailures: number
+  /** This process's event-loop delay in the window, ms (p99, max): it runs the Service stand-in. */
+  readonly proxyLagMs: { readonly p99: number; readonly max: number }
   /** Connections the API server opened to the webhook (through the Service stand-in) in the window. */
   readonly connections: number
   readonly inFlightPeak: number
   readonly rssMiB: ReadonlyArray<number>
   /** The machine's 1-minute load average at the end of the run (other work shares this machine). */
   readonly loadAverage: number
+  /** When the run ended (ms since the epoch). */
+  readonly endedAt: number
 }
+
+// The Service stand-in shares this process's event loop with the readings: a stall here delays the webhook calls.
+const lag = monitorEventLoopDelay({ resolution: 5 })
+lag.enable()
 
 const podCreate = (labels: Record<string, string>) => labels["operation"] === "CREATE"
 
@@ -100,8 +109,8 @@ export const run = async (cluster: Cluster, setup: Setup, mode: "rate" | "max", 
   const spec: LoadSpec = {
     server: cluster.ctx.server,
     caFile: cluster.ctx.caFile,
-    certFile: cluster.ctx.admin.certFile,
-    keyFile: cluster.ctx.admin.keyFile,
+    certFile: cluster.creator.certFile,
+    keyFile: cluster.creator.keyFile,
     namespace: setup.namespace,
     podFile: cluster.podFile,
     prefix: `task-${tag}`,
@@ -122,6 +131,7 @@ export const run = async (cluster: Cluster, setup: Setup, mode: "rate" | "max", 
   let after: Awaited<ReturnType<typeof snapshot>> | undefined
   let result: LoadResult | undefined
   let readyzFailures = 0
+  let lagSeen = { p99: Number.NaN, max: Number.NaN }
   let polling = false
   const poller = setInterval(() => {
     if (polling) return
@@ -137,8 +147,14 @@ export const run = async (cluster: Cluster, setup: Setup, mode: "rate" | "max", 
   }
   let chain = Promise.resolve()
   for await (const line of readline.createInterface({ input: child.stdout! })) {
-    if (line === "START") chain = chain.then(async () => void (before = await snapshot(false)))
-    else if (line === "END") chain = chain.then(async () => void (after = await snapshot(true)))
+    if (line === "START") chain = chain.then(async () => {
+      before = await snapshot(false)
+      lag.reset()
+    })
+    else if (line === "END") chain = chain.then(async () => {
+      lagSeen = { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }
+      after = await snapshot(true)
+    })
     else if (line.startsWith("{")) result = JSON.parse(line) as LoadResult
   }
   await chain
@@ -168,10 +184,12 @@ export const run = async (cluster: Cluster, setup: Setup, mode: "rate" | "max", 
       request: minus(a.apiserver.request, b.apiserver.request)
     },
     readyzFailures,
+    proxyLagMs: lagSeen,
     connections: a.cpu.connections - b.cpu.connections,
     inFlightPeak: a.webhook.inFlightPeak,
     rssMiB: setup.replicas.map((r) => memoryMiB(r.process.pid!, "VmRSS")),
-    loadAverage: os.loadavg()[0]!
+    loadAverage: os.loadavg()[0]!,
+    endedAt: Date.now()
   }
   await cluster.api.request("DELETE", `/api/v1/namespaces/${setup.namespace}/pods`, { timeoutMs: 300_000 })
   return record

@@ -17,8 +17,9 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Api } from "../test/e2e/harness/Api.ts"
+import { Api, type Identity } from "../test/e2e/harness/Api.ts"
 import { ControlPlane, type ControlPlaneInfo, InstallNamespace } from "../test/e2e/harness/ControlPlane.ts"
+import { serviceAccountIdentity } from "../test/e2e/harness/Identities.ts"
 import { installRbac } from "../test/e2e/harness/Install.ts"
 import { stopAll } from "../test/e2e/harness/Processes.ts"
 import type { RoundRobinProxy } from "../test/e2e/harness/Proxy.ts"
@@ -46,6 +47,8 @@ export interface Cluster {
   readonly dir: string
   readonly podFile: string
   readonly setups: ReadonlyArray<Setup>
+  /** Who creates the Pods: a ServiceAccount like flytepropeller's, allowed to create Pods and nothing else. */
+  readonly creator: Identity
   readonly pids: { readonly apiserver: number; readonly etcd: number }
   /** Where the load generator runs: taskset's core list, or undefined without pinning. */
   readonly generatorCores: string | undefined
@@ -67,6 +70,27 @@ export const imageEnv = (): Record<string, string> => {
     }
   }
   return env
+}
+
+/**
+ * podCreator: the identity the load generator creates Pods as, like flytepropeller: a ServiceAccount that may
+ * create Pods. Not the admin: system:masters is exempt from API Priority and Fairness, so the API server would
+ * take any number of creations at once (and open as many connections to the webhook); a ServiceAccount is held
+ * to its priority level's seats and queues, as in a cluster, and overload shows as 429s.
+ */
+const podCreator = async (ctx: ControlPlaneInfo, api: Api, dir: string): Promise<Identity> => {
+  const name = "bench-pod-creator"
+  await api.ok("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+    body: { metadata: { name }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["create"] }] }
+  })
+  await api.ok("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+      subjects: [{ kind: "ServiceAccount", name: "flytepropeller", namespace: "flyte" }]
+    }
+  })
+  return serviceAccountIdentity(ctx, "flyte", "flytepropeller", dir)
 }
 
 const buildBinaries = (): string => {
@@ -135,6 +159,7 @@ export const startCluster = async (log: (line: string) => void): Promise<Cluster
       ctx,
       api,
       dir,
+      creator: await podCreator(ctx, api, dir),
       podFile: writePod(dir),
       setups,
       pids,
