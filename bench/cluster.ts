@@ -13,7 +13,7 @@
  * shows, then every round. Env: BENCH_SECONDS (5), BENCH_WARMUP (2, uncounted, per run), BENCH_ROUNDS (5),
  * BENCH_CONCURRENCY (64), BENCH_SESSIONS (HTTP/2 connections, 4), BENCH_RATES, BENCH_PIN (0: no taskset),
  * KEEP_BENCH_TMP=1 (keep the run's folder: logs of every process), BENCH_JSON=<file> (where every run's record is
- * appended as it finishes, JSON lines; default in $TMPDIR). `node bench/cluster.ts --report <file>` prints the
+ * appended as it finishes, JSON lines; default in $TMPDIR). `npm run bench:cluster -- --report <file>` prints the
  * table from such a file again, also from a run cut short.
  */
 import { spawnSync } from "node:child_process"
@@ -110,7 +110,7 @@ const main = async () => {
   const started = Date.now()
   const loadAtStart = load()
   log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadAtStart}`)
-  log(`records: ${records} (\`node bench/cluster.ts --report ${records}\` prints the table again)`)
+  log(`records: ${records} (\`npm run bench:cluster -- --report ${records}\` prints the table again)`)
   const cluster = await startCluster(log)
   try {
     log(`pinning: ${cluster.pinned}`)

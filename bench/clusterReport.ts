@@ -103,7 +103,7 @@ export const report = (results: Results, ctx: Context): string => {
 
   out.push("", "Latency of Pod creation at fixed rates (client side, from when each Pod was due), and the webhook's part of the API server's time per Pod (means, from the webhook's own histogram and the API server's):")
   out.push(table(
-    ["Pods/s", ...Setups.map((n) => `${Label[n]} p50 / p99 (ms)`), "1 replica: webhook / API server's call / mutating admission / whole POST (ms)", "2 replicas: same", "errors (none / 1 / 2)"],
+    ["Pods/s", ...Setups.map((n) => `${Label[n]} p50 / p99 (ms)`), "p50 added by 1 / 2 replicas (paired, ms)", "1 replica: webhook / API server's call / mutating admission / whole POST (ms)", "2 replicas: same", "errors (none / 1 / 2)"],
     results.byRate.map(({ rate, runs }) => {
       const lat = (n: SetupName) => {
         const rs = runs[n]
@@ -115,7 +115,8 @@ export const report = (results: Results, ctx: Context): string => {
         return `${f(x.own, 2)} / ${f(x.call, 2)} / ${f(x.mutating, 2)} / ${f(x.post, 2)} (${f((x.call / x.post) * 100, 0)} %)`
       }
       const errors = Setups.map((n) => String(runs[n].reduce((a, r) => a + r.load.errors, 0))).join(" / ")
-      return [String(rate), ...Setups.map(lat), share("one"), share("two"), errors]
+      const added = (n: SetupName) => f(median(runs[n].map((r, i) => r.load.p50 - (runs.none[i]?.load.p50 ?? Number.NaN))))
+      return [String(rate), ...Setups.map(lat), `${added("one")} / ${added("two")}`, share("one"), share("two"), errors]
     })
   ))
 
