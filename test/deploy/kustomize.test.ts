@@ -49,6 +49,7 @@ describe("deploy/ files", () => {
       "components/namespace",
       "components/network-policy",
       "observability",
+      "components/vpa",
       "overlays/gitops",
       "overlays/ha"
     ])

@@ -72,6 +72,13 @@ const exitedReason = (process: ManagedProcess) => () =>
 
 const MaxTries = 3
 
+/** For bench/cluster.ts: no audit log (it costs the API server per Pod), and extra flags. */
+export interface ControlPlaneOptions {
+  readonly audit?: boolean
+  readonly etcdArgs?: ReadonlyArray<string>
+  readonly apiserverArgs?: ReadonlyArray<string>
+}
+
 export class ControlPlane {
   private etcd: ManagedProcess | undefined
   private apiserver: ManagedProcess | undefined
@@ -79,10 +86,12 @@ export class ControlPlane {
 
   private readonly binDir: string
   private readonly dir: string
+  private readonly options: ControlPlaneOptions
 
-  constructor(binDir: string, dir: string) {
+  constructor(binDir: string, dir: string, options: ControlPlaneOptions = {}) {
     this.binDir = binDir
     this.dir = dir
+    this.options = options
   }
 
   async start(): Promise<ControlPlaneInfo> {
@@ -168,7 +177,8 @@ export class ControlPlane {
           `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
           `--initial-cluster=e2e=http://127.0.0.1:${peer}`,
           "--unsafe-no-fsync=true",
-          "--log-level=warn"
+          "--log-level=warn",
+          ...(this.options.etcdArgs ?? [])
         ],
         logFile: path.join(this.dir, "etcd.log")
       })
@@ -226,10 +236,11 @@ export class ControlPlane {
           `--service-account-issuer=https://127.0.0.1:${port}/`,
           `--service-account-key-file=${files.saPub}`,
           `--service-account-signing-key-file=${files.saKey}`,
-          `--audit-policy-file=${files.auditPolicy}`,
-          `--audit-log-path=${files.auditLog}`,
+          ...(this.options.audit === false
+            ? []
+            : [`--audit-policy-file=${files.auditPolicy}`, `--audit-log-path=${files.auditLog}`, "--audit-log-format=json"]),
           `--admission-control-config-file=${files.admissionConfig}`,
-          "--audit-log-format=json"
+          ...(this.options.apiserverArgs ?? [])
         ],
         logFile: path.join(this.dir, "kube-apiserver.log")
       })
