@@ -83,7 +83,7 @@ if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
 fi
 export SOURCE_DATE_EPOCH
 REVISION="$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git -C "$REPO" status --porcelain -- package.json package-lock.json bin src 2>/dev/null)" ]]; then
+if [[ -n "$(git -C "$REPO" status --porcelain -- package.json package-lock.json bin src deploy/image 2>/dev/null)" ]]; then
   REVISION="$REVISION-dirty"
 fi
 SOURCE_URL="${IMAGE_SOURCE:-$(git -C "$REPO" remote get-url origin 2>/dev/null || true)}"
