@@ -26,6 +26,10 @@
 #         IMAGE_DEBIAN_MIRRORS (apt source lines, '|'-separated; e.g. a snapshot.debian.org date to pin Debian),
 #         IMAGE_DEBIAN_MAX_AGE_DAYS (default 7: a cached Debian layer older than this is rebuilt),
 #         IMAGE_CACHE_DIR (default ~/.cache/flyte-pod-webhook/image).
+# Cache:  ~/.cache/flyte-pod-webhook/image: the Debian packages and layer, the Node package, npm ci's output,
+#         compressed layers by content. When no input changed since OUT's archive was built (the files of
+#         package.json, package-lock.json, bin/, src/, deploy/image/, the commit, the Debian layer), it says
+#         "up to date" and stops.
 # Prints: progress on stderr; on stdout the archive's path. Writes OUT/flyte-pod-webhook.oci.tar,
 #         OUT/sbom.cdx.json, OUT/debian-packages.tsv and OUT/build.json (digests, sizes, inputs, timings).
 # Needs:  root, Debian's apt (mmdebstrap, jq are installed when missing), npm and the npm registry, git.
@@ -67,7 +71,11 @@ exec 9>"$CACHE/lock"
 flock 9
 WORK="$(mktemp -d /tmp/flyte-pod-webhook-image.XXXXXX)"
 cleanup() {
-  rm -rf "$WORK"
+  # mmdebstrap mounts /proc, /sys and /dev into the root it builds: if it was stopped midway, unmount whatever
+  # is left (deepest first) and never let rm cross into another file system.
+  awk -v work="$WORK/" 'index($5, work) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+    while IFS= read -r mountpoint; do umount -l "$mountpoint" || true; done
+  rm -rf --one-file-system "$WORK"
   if [[ "$NO_CACHE" == 1 ]]; then rm -rf "$CACHE"; fi
 }
 trap cleanup EXIT
@@ -126,8 +134,6 @@ fi
 NODE24="$NODE_DIR/root/usr/local/bin/node"
 [[ "$("$NODE24" --version)" == "v$NODE_VERSION" ]] || die "$NODE24 says $("$NODE24" --version), expected v$NODE_VERSION"
 layout() { "$NODE24" "$HERE/Assemble.ts" layout "$1"; }
-# Clamped to the binary's own time (npm packs every file at 1985-10-26), so the layer follows the Node version alone.
-tar_layer "$NODE_DIR/root" "$WORK/node.tar" "$(stat -c %Y "$NODE24")" --owner=0 --group=0 --mode=u=rwX,go=rX
 timing node "$t"
 
 # --- layer 1: Debian ----------------------------------------------------------------------------------------
@@ -211,6 +217,25 @@ fi
 cp "$DEBIAN_DIR/packages.tsv" "$OUT/debian-packages.tsv"
 timing debian "$t"
 
+# --- up to date? Every input of the layers and the config, hashed: unchanged means the same archive again ---
+INPUT_KEY="$( {
+  printf '%s\n' "$SOURCE_DATE_EPOCH" "$REVISION" "$SOURCE_URL" "$(npm --version)" "$NODE_INTEGRITY" "$DEBIAN_KEY" \
+    "$(stat -c %Y "$DEBIAN_DIR/layer.tar")"
+  (cd "$REPO" && find package.json package-lock.json bin src deploy/image -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+} | sha256sum | cut -c1-32)"
+ARCHIVE="$OUT/flyte-pod-webhook.oci.tar"
+if [[ "$NO_CACHE" != 1 && -f "$ARCHIVE" && -f "$OUT/build.json" && "$(jq -r '.inputKey // ""' "$OUT/build.json")" == "$INPUT_KEY" ]] &&
+   [[ "sha256:$(sha256 "$ARCHIVE")" == "$(jq -r .archiveSha256 "$OUT/build.json")" ]]; then
+  log "up to date: image $(jq -r .manifestDigest "$OUT/build.json") (no input changed since $ARCHIVE was built)"
+  printf '%s\n' "$ARCHIVE"
+  exit 0
+fi
+
+t=$SECONDS
+# Clamped to the binary's own time (npm packs every file at 1985-10-26), so the layer follows the Node version alone.
+tar_layer "$NODE_DIR/root" "$WORK/node.tar" "$(stat -c %Y "$NODE24")" --owner=0 --group=0 --mode=u=rwX,go=rX
+timing node-layer "$t"
+
 # --- layer 3: the app ---------------------------------------------------------------------------------------
 t=$SECONDS
 NPM_VERSION="$(npm --version)"
@@ -254,7 +279,6 @@ LAYOUT="$WORK/layout"
 "$NODE24" "$HERE/Assemble.ts" image --out "$LAYOUT" "${LAYER_ARGS[@]}" \
   --created "$SOURCE_DATE_EPOCH" --version "$VERSION" --revision "$REVISION" --licenses "$LICENSE" \
   --source "$SOURCE_URL" --node-version "$NODE_VERSION" > "$WORK/assembled.json"
-ARCHIVE="$OUT/flyte-pod-webhook.oci.tar"
 tar_layer "$LAYOUT" "$ARCHIVE.tmp" "$SOURCE_DATE_EPOCH" --owner=0 --group=0 --mode=u=rwX,go=rX
 mv "$ARCHIVE.tmp" "$ARCHIVE"
 "$NODE24" "$HERE/Sbom.ts" --lock "$REPO/package-lock.json" --node-modules "$NPM_DIR/node_modules" \
@@ -266,10 +290,10 @@ DIGEST="$(jq -r .manifestDigest "$WORK/assembled.json")"
 ARCHIVE_SHA="$(sha256 "$ARCHIVE")"
 ARCHIVE_SIZE="$(stat -c %s "$ARCHIVE")"
 jq --arg archive "$ARCHIVE" --arg sha "sha256:$ARCHIVE_SHA" --argjson size "$ARCHIVE_SIZE" \
-  --arg revision "$REVISION" --arg sde "$SOURCE_DATE_EPOCH" --arg npm "$NPM_VERSION" --arg debianKey "$DEBIAN_KEY" \
+  --arg revision "$REVISION" --arg sde "$SOURCE_DATE_EPOCH" --arg inputKey "$INPUT_KEY" --arg npm "$NPM_VERSION" --arg debianKey "$DEBIAN_KEY" \
   --arg debianBuilt "$(date -u -r "$DEBIAN_DIR/layer.tar" +%FT%TZ)" --arg timings "${TIMINGS[*]} total=$(( SECONDS - STARTED ))" \
   '. + {archive: $archive, archiveSha256: $sha, archiveBytes: $size, revision: $revision, sourceDateEpoch: ($sde | tonumber),
-        npmVersion: $npm, debianLayerKey: $debianKey, debianLayerResolvedAt: $debianBuilt, timingsSeconds: $timings}' \
+        inputKey: $inputKey, npmVersion: $npm, debianLayerKey: $debianKey, debianLayerResolvedAt: $debianBuilt, timingsSeconds: $timings}' \
   "$WORK/assembled.json" > "$OUT/build.json"
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 log "image $DIGEST"

@@ -149,7 +149,7 @@ forward() {
 trap 'forward TERM' TERM
 trap 'forward INT' INT
 trap 'forward HUP' HUP
-trap 'rm -rf "$RUN_DIR"' EXIT
+trap 'rm -rf --one-file-system "$RUN_DIR"' EXIT
 
 RUN_DIR="$RUN_DIR" RUN_LOWER="$BUNDLE/rootfs" RUN_VOLUMES="$VOLUMES" RUN_CWD="$RUN_CWD" RUN_UID="$RUN_UID" RUN_GID="$RUN_GID" \
   unshare --mount --propagation=private -- bash "${BASH_SOURCE[0]}" --inside &

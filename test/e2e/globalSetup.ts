@@ -18,6 +18,7 @@ import { ControlPlane, InstallNamespace } from "./harness/ControlPlane.ts"
 import { installRbac } from "./harness/Install.ts"
 import { stopAll, tail } from "./harness/Processes.ts"
 import { RepoRoot } from "./harness/Tools.ts"
+import { prebuildImage } from "../deploy/ImageBuild.ts"
 
 const banner = (lines: ReadonlyArray<string>) => {
   const bar = "=".repeat(100)
@@ -64,7 +65,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("e2e", { skip: true, reason })
     return async () => {}
   }
-  const binDir = await buildBinaries()
+  // The image (test/e2e/image.test.ts, test/deploy/image-archive.test.ts) builds beside the control plane.
+  const [binDir] = await Promise.all([buildBinaries(), prebuildImage()])
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flyte-pod-webhook-e2e-"))
   const controlPlane = new ControlPlane(binDir, dir)
   const teardown = async () => {
