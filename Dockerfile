@@ -41,7 +41,7 @@ WORKDIR /app
 # the `node` devDependency, is omitted), so scripts stay off. npm's folder goes with its cache and its logs
 # (`npm cache clean` would leave the logs of this install behind).
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf /root/.npm
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf "$(npm config get cache)"
 
 COPY bin/ ./bin/
 COPY src/ ./src/

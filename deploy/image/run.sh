@@ -3,7 +3,7 @@
 #
 # No engine can start a container here (podman, crun and runc stop at setrlimit: the sandbox lacks
 # CAP_SYS_RESOURCE), so this does what they do with util-linux alone:
-#   - unpacks the archive with umoci (once per image digest, cached) and reads the image config
+#   - unpacks the archive with umoci (unpack.sh: once per image digest, cached) and reads the image config
 #     (entrypoint, command, env, working directory, user);
 #   - in a new mount namespace: an overlay over the unpacked root (the cache stays pristine), a 64 MiB tmpfs at
 #     /tmp (the manifests' emptyDir), a /dev with null, zero, full, random, urandom and tty, the host's
@@ -91,33 +91,9 @@ done
 ARGS=("$@")
 
 require_root "running the image"
-ensure_tools umoci:umoci jq:jq unshare:util-linux setpriv:util-linux
-[[ -f "$ARCHIVE" ]] || die "no image archive at $ARCHIVE: build it with bash deploy/image/build.sh"
+ensure_tools jq:jq unshare:util-linux setpriv:util-linux
 
-CACHE="$(image_cache_dir)"
-mkdir -p "$CACHE/unpacked"
-DIGEST="$(tar -xOf "$ARCHIVE" index.json | jq -r '.manifests[0].digest')"
-REF="$(tar -xOf "$ARCHIVE" index.json | jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]')"
-BUNDLE="$CACHE/unpacked/${DIGEST#sha256:}"
-(
-  flock 8
-  if [[ ! -f "$BUNDLE/image-config.json" ]]; then
-    log "unpacking $DIGEST with umoci (once per image)"
-    rm -rf "$BUNDLE.tmp" && mkdir -p "$BUNDLE.tmp/layout"
-    tar -xf "$ARCHIVE" -C "$BUNDLE.tmp/layout"
-    umoci unpack --image "$BUNDLE.tmp/layout:$REF" "$BUNDLE.tmp/bundle" >&2
-    config="$(jq -r '.config.digest' "$BUNDLE.tmp/layout/blobs/sha256/${DIGEST#sha256:}")"
-    cp "$BUNDLE.tmp/layout/blobs/sha256/${config#sha256:}" "$BUNDLE.tmp/image-config.json"
-    mv "$BUNDLE.tmp/bundle/rootfs" "$BUNDLE.tmp/rootfs"
-    rm -rf "$BUNDLE.tmp/layout" "$BUNDLE.tmp/bundle"
-    mv "$BUNDLE.tmp" "$BUNDLE"
-    # Keep the three most recently unpacked images (each is a few hundred MiB).
-    find "$CACHE/unpacked" -mindepth 1 -maxdepth 1 -type d ! -name '*.tmp' -printf '%T@ %p\n' | sort -rn | tail -n +4 |
-      cut -d' ' -f2- | while IFS= read -r old; do rm -rf "$old"; done
-  fi
-  touch "$BUNDLE"
-) 8>"$CACHE/unpacked.lock"
-
+BUNDLE="$(bash "$HERE/unpack.sh" "$ARCHIVE")"
 CONFIG="$BUNDLE/image-config.json"
 USER_SPEC="$(jq -r '.config.User // "0:0"' "$CONFIG")"
 [[ "$USER_SPEC" =~ ^([0-9]+):([0-9]+)$ ]] || die "the image's user '$USER_SPEC' is not numeric uid:gid"

@@ -13,6 +13,7 @@ import { repoRoot } from "./Manifests.ts"
 
 export const buildScript = path.join(repoRoot, "deploy/image/build.sh")
 export const runScript = path.join(repoRoot, "deploy/image/run.sh")
+export const unpackScript = path.join(repoRoot, "deploy/image/unpack.sh")
 
 /** The record build.sh writes next to the archive (OUT/build.json). */
 export interface BuildRecord {

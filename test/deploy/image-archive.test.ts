@@ -19,17 +19,16 @@ import * as https from "node:https"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, assert, beforeAll, describe, it, type TestContext } from "vitest"
+import { assert, beforeAll, describe, it, type TestContext } from "vitest"
 import * as YAML from "yaml"
 import * as Layout from "../../deploy/image/Layout.ts"
 import { issue, makeCa } from "../e2e/harness/Pki.ts"
 import { dockerfileInstructions } from "./Dockerfile.ts"
-import { buildImage, type ImageBuild, imageCommand } from "./ImageBuild.ts"
+import { buildImage, type ImageBuild, imageCommand, unpackScript } from "./ImageBuild.ts"
 import { repoRoot } from "./Manifests.ts"
 
 const MiB = 1024 * 1024
 let build: ImageBuild | undefined
-let scratch = ""
 let rootfs = ""
 
 const built = (ctx: TestContext) => {
@@ -61,16 +60,9 @@ beforeAll(async () => {
       `${record.layers.map((l) => `${l.name} ${(l.bytes / MiB).toFixed(1)}`).join(", ")} MiB compressed; ` +
       `${(record.uncompressedBytes / MiB).toFixed(1)} MiB unpacked; build.sh ${build.seconds.toFixed(1)} s (${record.timingsSeconds})`
   )
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "flyte-pod-webhook-image-test-"))
-  fs.mkdirSync(path.join(scratch, "layout"))
-  run("tar", ["-xf", build.archive, "-C", path.join(scratch, "layout")])
-  run("umoci", ["unpack", "--image", `${path.join(scratch, "layout")}:${record.ref}`, path.join(scratch, "bundle")])
-  rootfs = path.join(scratch, "bundle", "rootfs")
+  // umoci's unpacking, once per digest and shared with run.sh (deploy/image/unpack.sh); read here, never written.
+  rootfs = path.join(run("bash", [unpackScript, build.archive]).trim(), "rootfs")
 }, 20 * 60_000)
-
-afterAll(() => {
-  if (scratch !== "") fs.rmSync(scratch, { recursive: true, force: true })
-})
 
 describe("the image archive, as skopeo reads it", () => {
   it("has the digest build.sh printed, and the Dockerfile's user, entrypoint, command, env, workdir and ports", (ctx) => {

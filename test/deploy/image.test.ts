@@ -35,7 +35,7 @@ describe("Dockerfile", () => {
     const install = args("RUN").filter((i) => /\bnpm /.test(i))
     assert.lengthOf(install, 1)
     assert.match(install[0] ?? "", /^npm ci --omit=dev --ignore-scripts\b/)
-    assert.match(install[0] ?? "", /&& rm -rf \/root\/\.npm$/)
+    assert.match(install[0] ?? "", /&& rm -rf "\$\(npm config get cache\)"$/)
     assert.notMatch(instructions.map((i) => i.args).join("\n"), /npm (install|i) /, "never an unlocked install")
   })
 

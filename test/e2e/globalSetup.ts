@@ -2,8 +2,10 @@
  * Global setup of the end-to-end project (vitest.config.ts): builds the control-plane binaries from their Go
  * modules (test/e2e/tools/build.sh; cached, so only the first run on a machine takes minutes), starts one etcd
  * and one kube-apiserver for the whole run, installs deploy/base's RBAC, and hands the tests the connection
- * (harness/Context.ts). Tears everything down afterwards; the run's folder (certificates, kubeconfigs, every
- * process's log, the audit log) is deleted unless a test failed or KEEP_E2E_TMP=1, and its path is printed.
+ * (harness/Context.ts). The container image (deploy/image/build.sh) builds at the same time, for the image
+ * scenario (image.test.ts) and test/deploy/image-archive.test.ts. Tears everything down afterwards; the run's
+ * folder (certificates, kubeconfigs, every process's log, the audit log) is deleted unless a test failed or
+ * KEEP_E2E_TMP=1, and its path is printed.
  *
  * SKIP_E2E=1 skips the suite explicitly: a loud line here, and every e2e test reported as skipped.
  * Without Go the build fails and so does the suite, with the message saying what to install.
