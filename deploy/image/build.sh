@@ -27,7 +27,7 @@
 #         IMAGE_DEBIAN_MAX_AGE_DAYS (default 7: a cached Debian layer older than this is rebuilt),
 #         IMAGE_CACHE_DIR (default ~/.cache/flyte-pod-webhook/image).
 # Cache:  ~/.cache/flyte-pod-webhook/image: the Debian packages and layer, the Node package, npm ci's output,
-#         compressed layers by content. When no input changed since OUT's archive was built (the files of
+#         compressed layers by content (what no build used for 14 days is removed). When no input changed since OUT's archive was built (the files of
 #         package.json, package-lock.json, bin/, src/, deploy/image/, the commit, the Debian layer), it says
 #         "up to date" and stops.
 # Prints: progress on stderr; on stdout the archive's path. Writes OUT/flyte-pod-webhook.oci.tar,
@@ -222,6 +222,7 @@ for name in debian node app; do
     mkdir -p "$CACHE/blobs"
     gzip -n -6 -c "$tarfile" > "$gz.tmp" && mv "$gz.tmp" "$gz"
   fi
+  touch "$gz"
   LAYER_ARGS+=("--layer" "$name:$gz:sha256:$diffid:$(stat -c %s "$tarfile")")
 done
 timing compress "$t"
@@ -247,6 +248,12 @@ jq --arg archive "$ARCHIVE" --arg sha "sha256:$ARCHIVE_SHA" --argjson size "$ARC
   '. + {archive: $archive, archiveSha256: $sha, archiveBytes: $size, revision: $revision, sourceDateEpoch: ($sde | tonumber),
         inputKey: $inputKey, npmVersion: $npm, debianLayerKey: $debianKey, debianLayerResolvedAt: $debianBuilt, timingsSeconds: $timings}' \
   "$WORK/assembled.json" > "$OUT/build.json"
+# Keep the cache from growing without end: what no build used for 14 days goes (the .debs after 30).
+touch "$NODE_DIR" "$DEBIAN_DIR" "$NPM_DIR"
+find "$CACHE/blobs" -name '*.tar.gz' -mtime +14 -delete 2>/dev/null || true
+find "$CACHE/node" "$CACHE/debian" "$CACHE/npm" -mindepth 1 -maxdepth 1 -type d -mtime +14 \
+  -exec rm -rf --one-file-system {} + 2>/dev/null || true
+find "$CACHE/debs" -name '*.deb' -mtime +30 -delete 2>/dev/null || true
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 log "image $DIGEST"
 log "archive $ARCHIVE: $(mib "$ARCHIVE_SIZE") (sha256:$ARCHIVE_SHA); unpacked $(mib "$(jq .uncompressedBytes "$WORK/assembled.json")")"
