@@ -270,7 +270,11 @@ describe("the image, run as a runtime runs it (deploy/image/run.sh)", () => {
         child.kill("SIGTERM")
         assert.strictEqual(await exited, 0, `exit code after SIGTERM:\n${output()}`)
       } finally {
-        if (child.exitCode === null) child.kill("SIGKILL")
+        if (child.exitCode === null) { // a failed assertion: stop it as kubelet would, so run.sh cleans up
+          child.kill("SIGTERM")
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
+          if (child.exitCode === null) child.kill("SIGKILL")
+        }
         fs.closeSync(log)
       }
     } finally {
