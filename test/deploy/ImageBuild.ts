@@ -20,6 +20,8 @@ export interface BuildRecord {
   readonly manifestDigest: string
   readonly configDigest: string
   readonly ref: string
+  /** The image's creation time (SOURCE_DATE_EPOCH), ISO 8601. */
+  readonly created: string
   readonly archive: string
   readonly archiveSha256: string
   readonly archiveBytes: number

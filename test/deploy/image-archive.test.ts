@@ -51,6 +51,10 @@ const walk = (dir: string): ReadonlyArray<string> =>
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
     .sort()
 
+/** walkAll: every entry under `dir` (files, links, directories), absolute. */
+const walkAll = (dir: string): ReadonlyArray<string> =>
+  (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as Array<fs.Dirent>).map((entry) => path.join(entry.parentPath, entry.name))
+
 beforeAll(async () => {
   build = await buildImage()
   if (build._tag !== "Built") return console.warn(`SKIPPED: ${build.reason}`)
@@ -154,6 +158,22 @@ describe("the image's files, as umoci unpacks them", () => {
       assert.strictEqual(stat.uid, 0, `${file} owned by root`)
       assert.strictEqual(stat.mode & 0o022, 0, `${file} writable by its owner only`)
     }
+  })
+
+  it("gives every file of /app one time (the commit's) and Node's files the binary's, whatever the cache's history", (ctx) => {
+    const { record } = built(ctx)
+    // npm leaves the install's time on node_modules: a layer that kept it would follow when the cache was made.
+    const created = Date.parse(record.created) / 1000
+    const times = (dir: string) => {
+      const found = new Map<number, number>()
+      for (const file of [dir, ...walkAll(dir)]) {
+        const seconds = fs.lstatSync(file).mtimeMs / 1000
+        found.set(seconds, (found.get(seconds) ?? 0) + 1)
+      }
+      return [...found.keys()]
+    }
+    assert.deepStrictEqual(times(inImage("app")), [created])
+    assert.deepStrictEqual(times(inImage("usr/local/share/doc/node")), [fs.statSync(inImage(Layout.NodePath)).mtimeMs / 1000])
   })
 
   it("comes with an SBOM of every installed npm and Debian package", (ctx) => {
