@@ -1,11 +1,25 @@
 # syntax=docker/dockerfile:1
-# flyte-pod-webhook container image:  docker build -t <registry>/flyte-pod-webhook:0.1.0 .
+# flyte-pod-webhook container image, for those with a container engine:
+#   docker build --build-arg REVISION=$(git rev-parse HEAD) --build-arg SOURCE=<repository URL> \
+#     -t <registry>/flyte-pod-webhook:0.1.0 .
+# Without an engine, deploy/image/build.sh builds the same layout (deploy/image/Layout.ts) from Debian packages
+# into a reproducible OCI archive; test/deploy/image*.test.ts hold this file and that archive to it.
 #
 # Node 24 runs the TypeScript sources directly (type stripping), so there is no build step: the image is the
 # production dependencies plus src/ and bin/. Node refuses to strip types from files under node_modules/,
 # which is why the app lives in /app and is not installed as a package.
 # deploy/image/verify-recipe.sh runs this file's install and start commands without a container engine.
-FROM node:24-bookworm-slim
+# The Node release is the one package-lock.json pins for the `node` devDependency (what the tests run on).
+FROM node:24.21.0-bookworm-slim
+
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="flyte-pod-webhook" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}"
 
 # The non-root user the manifests also require (runAsUser 65532). The app's files stay owned by root, so the
 # process cannot change them.
@@ -24,9 +38,10 @@ ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"
 WORKDIR /app
 
 # Production dependencies only, exactly as locked. No dependency has an install script (the one that does,
-# the `node` devDependency, is omitted), so scripts stay off.
+# the `node` devDependency, is omitted), so scripts stay off. npm's folder goes with its cache and its logs
+# (`npm cache clean` would leave the logs of this install behind).
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf "$(npm config get cache)"
 
 COPY bin/ ./bin/
 COPY src/ ./src/

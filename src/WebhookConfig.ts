@@ -1,30 +1,23 @@
 /**
- * WebhookConfig: the one config service. Reads Flyte's YAML (spec section 4: `webhook:` and `secrets:`; every
- * other section of a propeller config is ignored) plus our documented keys, and the env vars `POD_NAMESPACE`,
- * `POD_NAME` and the Global provider's `<env-prefix>*` variables, once, at start-up. Nothing else reads
- * `process.env` or the config file. Every default is written beside its field; the README's config reference
- * lists the same keys.
+ * WebhookConfig: the one config service. Reads Flyte's config file (spec: docs/flyte-compat.md; its `webhook:`
+ * and `secrets:` sections, every other section of a propeller config ignored) plus our documented keys, and the
+ * env vars `POD_NAMESPACE`, `POD_NAME` and the Global provider's `<env-prefix>*` variables, once, at start-up.
+ * Nothing else reads `process.env` or the config file. The file is decoded by the Effect Schema in
+ * config/WebhookSchema.ts, where every key has its default and its rules; the README's configuration reference
+ * lists the same keys. A mistake is a ConfigError naming each bad key (config/ConfigIssues.ts).
  */
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Result, Schema } from "effect"
 import * as fs from "node:fs"
-import * as YAML from "yaml"
-import {
-  boolean,
-  ConfigError,
-  integer,
-  isNode,
-  type Node,
-  object,
-  oneOf,
-  optionalString,
-  seconds,
-  section,
-  string,
-  stringList,
-  stringMap
-} from "./config/ConfigReader.ts"
+import { ConfigError } from "./config/ConfigError.ts"
+import { problems } from "./config/ConfigIssues.ts"
+import { isMapping } from "./config/ConfigValues.ts"
+import { parseBytes } from "./config/TextDocument.ts"
+import { ConfigFile, withoutFlyteOnlyKeys } from "./config/WebhookSchema.ts"
 
 export { ConfigError }
+
+/** A free-form Kubernetes object (a puller's resources, a label selector), already checked by the schema. */
+export type Node = { readonly [key: string]: unknown }
 
 export type Resources = Node
 
@@ -48,6 +41,7 @@ export type FailurePolicy = "Fail" | "Ignore"
 export type ReinvocationPolicy = "Never" | "IfNeeded"
 export type LogLevel = "All" | "Trace" | "Debug" | "Info" | "Warning" | "Error" | "Fatal" | "None"
 export type CertSource = "files" | "secret"
+export type TlsVersion = "1.2" | "1.3"
 
 export interface WebhookSettings {
   // ---- Flyte's keys (spec section 4) ----
@@ -93,10 +87,6 @@ export interface WebhookSettings {
    * Default 64 MiB (a real API server sends at most ~3 MB per Pod review).
    */
   readonly maxBufferedBytes: number
-  /** Open connections to the HTTPS port at most (Node's server.maxConnections); past it new ones are closed. Default 1024. */
-  readonly maxConnections: number
-  /** Largest JSONPatch an answer may carry; a review whose patch would be larger is refused. Default 1 MiB. */
-  readonly maxPatchBytes: number
   /** Deadline for a request without `?timeout=`, in seconds. Default 10 (the API server's default). */
   readonly requestTimeoutSeconds: number
   /** Seconds to keep serving after SIGTERM while endpoints update. Default 5. */
@@ -128,6 +118,18 @@ export interface WebhookSettings {
   readonly servingValidityDays: number
   /** Extra DNS names or IPs in the serving certificate. Default none. */
   readonly extraSANs: ReadonlyArray<string>
+  /** Open connections the HTTPS listener accepts at once (node `server.maxConnections`). Default 1024. */
+  readonly maxConnections: number
+  /** Largest JSONPatch an answer may carry, in bytes (1024 to 7 MiB). Default 1 MiB. */
+  readonly maxPatchBytes: number
+  /** CA bundle for client-certificate authentication of the API server (issue 10). Default: none (off). */
+  readonly clientCAFile: string | undefined
+  /** Accepted client certificate names (CN or SAN); empty: any certificate from clientCAFile. Default []. */
+  readonly clientNames: ReadonlyArray<string>
+  /** Lowest TLS version the listener accepts. Default "1.2". */
+  readonly tlsMinVersion: TlsVersion
+  /** TLS 1.2 cipher suites as OpenSSL names (config/TlsCipherSuites.ts); empty: all of Mozilla intermediate's. */
+  readonly tlsCipherSuites: ReadonlyArray<string>
 }
 
 export interface SecretsSettings {
@@ -150,108 +152,53 @@ export interface WebhookConfigShape {
   readonly source: string
 }
 
-const defaultResources: Resources = {
-  requests: { cpu: "200m", memory: "500Mi" },
-  limits: { cpu: "200m", memory: "500Mi" }
-}
+/** decodeOptions: `webhook:` and `secrets:` are strict; every mistake is reported, not only the first. */
+const decodeOptions = { onExcessProperty: "error", errors: "all" } as const
+const decodeFile = Schema.decodeUnknownExit(ConfigFile)
 
-const sidecar = (node: Node, name: string, image: string): SidecarSettings => {
-  const s = section(node, name, `webhook.${name}`)
+/** toSettings: the decoded file under the settings' names (durations in seconds, managers as one list). */
+const toSettings = (file: ConfigFile): { readonly webhook: WebhookSettings; readonly secrets: SecretsSettings } => {
+  const {
+    drainDelay,
+    registrationCheckInterval,
+    requestTimeout,
+    secretManagerType,
+    secretManagerTypes,
+    shutdownTimeout,
+    ...rest
+  } = withoutFlyteOnlyKeys(file.webhook)
   return {
-    sidecarImage: string(s, "sidecarImage", `webhook.${name}.sidecarImage`, image),
-    resources: object(s, "resources", `webhook.${name}.resources`) ?? defaultResources
+    webhook: {
+      ...rest,
+      secretManagerTypes: secretManagerTypes.length > 0 ? secretManagerTypes : [secretManagerType],
+      requestTimeoutSeconds: requestTimeout,
+      drainDelaySeconds: drainDelay,
+      shutdownTimeoutSeconds: shutdownTimeout,
+      registrationCheckSeconds: registrationCheckInterval
+    },
+    secrets: { secretsPrefix: file.secrets["secrets-prefix"], envPrefix: file.secrets["env-prefix"] }
   }
 }
 
-const managerTypes = (w: Node): ReadonlyArray<string> => {
-  const list = stringList(w, "secretManagerTypes", "webhook.secretManagerTypes", [])
-  if (list.length > 0) return list
-  const single = w["secretManagerType"]
-  // Flyte's enum also accepts its numeric value (Global=0, K8s=1, AWS=2, GCP=3, Vault=4).
-  if (typeof single === "number") {
-    const byNumber = ["Global", "K8s", "AWS", "GCP", "Vault"][single]
-    if (byNumber !== undefined) return [byNumber]
-  }
-  return [string(w, "secretManagerType", "webhook.secretManagerType", "K8s")]
-}
-
-/** parseSettings turns a parsed YAML document into settings; throws ConfigError naming the key. */
+/** parseSettings turns a parsed YAML document into settings; throws ConfigError naming every bad key. */
 export const parseSettings = (
   document: unknown,
   env: Readonly<Record<string, string | undefined>>,
   source: string
 ): WebhookConfigShape => {
-  if (document !== undefined && document !== null && !isNode(document)) {
+  if (document !== undefined && document !== null && !isMapping(document)) {
     throw new ConfigError({ key: "<root>", message: `${source}: expected a YAML mapping at the top level` })
   }
-  const root: Node = document ?? {}
-  const w = section(root, "webhook", "webhook")
-  const s = section(root, "secrets", "secrets")
-  const vault = section(w, "vaultSecretManager", "webhook.vaultSecretManager")
-  const webhook: WebhookSettings = {
-    certDir: string(w, "certDir", "webhook.certDir", "/etc/webhook/certs"),
-    localCert: boolean(w, "localCert", "webhook.localCert", false),
-    listenPort: integer(w, "listenPort", "webhook.listenPort", 9443, { min: 0, max: 65535 }),
-    serviceName: string(w, "serviceName", "webhook.serviceName", "flyte-pod-webhook"),
-    servicePort: integer(w, "servicePort", "webhook.servicePort", 443, { min: 1, max: 65535 }),
-    secretName: string(w, "secretName", "webhook.secretName", "flyte-pod-webhook-secret"),
-    secretManagerTypes: managerTypes(w),
-    awsSecretManager: sidecar(w, "awsSecretManager", "docker.io/amazon/aws-secrets-manager-secret-sidecar:v0.1.4"),
-    gcpSecretManager: sidecar(w, "gcpSecretManager", "gcr.io/google.com/cloudsdktool/cloud-sdk:alpine"),
-    azureSecretManager: sidecar(w, "azureSecretManager", "mcr.microsoft.com/azure-cli:cbl-mariner2.0"),
-    vaultSecretManager: {
-      role: string(vault, "role", "webhook.vaultSecretManager.role", "flyte"),
-      kvVersion: oneOf(vault, "kvVersion", "webhook.vaultSecretManager.kvVersion", "2", ["1", "2"]),
-      annotations: stringMap(vault, "annotations", "webhook.vaultSecretManager.annotations")
-    },
-    disableCreateMutatingWebhookConfig: boolean(
-      w,
-      "disableCreateMutatingWebhookConfig",
-      "webhook.disableCreateMutatingWebhookConfig",
-      false
-    ),
-    namespaceSelector: object(w, "namespaceSelector", "webhook.namespaceSelector"),
-    onInjectionError: oneOf(w, "onInjectionError", "webhook.onInjectionError", "deny", ["deny", "admit"]),
-    globalSecrets: boolean(w, "globalSecrets", "webhook.globalSecrets", true),
-    listenAddress: string(w, "listenAddress", "webhook.listenAddress", "0.0.0.0"),
-    probePort: integer(w, "probePort", "webhook.probePort", 10254, { min: 0, max: 65535 }),
-    maxInFlight: integer(w, "maxInFlight", "webhook.maxInFlight", 64, { min: 1, max: 100_000 }),
-    maxQueue: integer(w, "maxQueue", "webhook.maxQueue", 256, { min: 0, max: 1_000_000 }),
-    maxBufferedBytes: integer(w, "maxBufferedBytes", "webhook.maxBufferedBytes", 64 * 1024 * 1024, {
-      min: 1024 * 1024,
-      max: 4 * 1024 * 1024 * 1024
-    }),
-    maxConnections: integer(w, "maxConnections", "webhook.maxConnections", 1024, { min: 1, max: 1_000_000 }),
-    maxPatchBytes: integer(w, "maxPatchBytes", "webhook.maxPatchBytes", 1024 * 1024, { min: 1024, max: 7 * 1024 * 1024 }),
-    requestTimeoutSeconds: seconds(w, "requestTimeout", "webhook.requestTimeout", 10),
-    drainDelaySeconds: seconds(w, "drainDelay", "webhook.drainDelay", 5),
-    shutdownTimeoutSeconds: seconds(w, "shutdownTimeout", "webhook.shutdownTimeout", 20),
-    logLevel: oneOf(w, "logLevel", "webhook.logLevel", "Info", [
-      "All", "Trace", "Debug", "Info", "Warning", "Error", "Fatal", "None"
-    ]),
-    otlpEndpoint: optionalString(w, "otlpEndpoint", "webhook.otlpEndpoint"),
-    failurePolicy: oneOf(w, "failurePolicy", "webhook.failurePolicy", "Fail", ["Fail", "Ignore"]),
-    timeoutSeconds: integer(w, "timeoutSeconds", "webhook.timeoutSeconds", 10, { min: 1, max: 30 }),
-    reinvocationPolicy: oneOf(w, "reinvocationPolicy", "webhook.reinvocationPolicy", "IfNeeded", [
-      "Never", "IfNeeded"
-    ]),
-    webhookUrl: optionalString(w, "webhookUrl", "webhook.webhookUrl"),
-    manageCaBundleOnly: boolean(w, "manageCaBundleOnly", "webhook.manageCaBundleOnly", false),
-    registrationCheckSeconds: seconds(w, "registrationCheckInterval", "webhook.registrationCheckInterval", 60),
-    certSource: oneOf(w, "certSource", "webhook.certSource", "files", ["files", "secret"]),
-    caKeySize: integer(w, "caKeySize", "webhook.caKeySize", 3072, { min: 2048, max: 8192 }),
-    servingKeySize: integer(w, "servingKeySize", "webhook.servingKeySize", 2048, { min: 2048, max: 8192 }),
-    caValidityDays: integer(w, "caValidityDays", "webhook.caValidityDays", 3650, { min: 1, max: 36500 }),
-    servingValidityDays: integer(w, "servingValidityDays", "webhook.servingValidityDays", 365, {
-      min: 1,
-      max: 3650
-    }),
-    extraSANs: stringList(w, "extraSANs", "webhook.extraSANs", [])
+  const decoded = decodeFile(document ?? {}, decodeOptions)
+  if (Exit.isFailure(decoded)) {
+    const error = decoded.cause.reasons.find((reason) => reason._tag === "Fail")?.error
+    const found = error === undefined ? [] : problems(error.issue)
+    throw new ConfigError({
+      key: found[0]?.key ?? "<root>",
+      message: found.length === 0 ? `${source}: cannot be read as a config file` : found.map((p) => p.message).join("\n")
+    })
   }
-  const secrets: SecretsSettings = {
-    secretsPrefix: string(s, "secrets-prefix", "secrets.secrets-prefix", "/etc/secrets"),
-    envPrefix: string(s, "env-prefix", "secrets.env-prefix", "FLYTE_SECRET_")
-  }
+  const { webhook, secrets } = toSettings(decoded.value)
   const globalEnv = new Map<string, Redacted.Redacted<string>>()
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && name.startsWith(secrets.envPrefix)) globalEnv.set(name, Redacted.make(value))
@@ -266,19 +213,25 @@ export const parseSettings = (
   }
 }
 
+/** A config file is at most this big (a ConfigMap holds at most 1 MiB); a larger file is a wrong path. */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024
+
 /** readConfigFile parses a YAML (or JSON) config file; throws ConfigError saying which file and why. */
 export const readConfigFile = (path: string): unknown => {
-  let text: string
+  let bytes: Uint8Array
   try {
-    text = fs.readFileSync(path, "utf8")
+    const size = fs.statSync(path).size
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError({ key: "<file>", message: `config file ${path} is ${size} bytes; a config file is at most ${MAX_CONFIG_BYTES}` })
+    }
+    bytes = fs.readFileSync(path)
   } catch (cause) {
+    if (cause instanceof ConfigError) throw cause
     throw new ConfigError({ key: "<file>", message: `cannot read config file ${path}: ${(cause as Error).message}` })
   }
-  try {
-    return YAML.parse(text)
-  } catch (cause) {
-    throw new ConfigError({ key: "<file>", message: `config file ${path} is not valid YAML: ${(cause as Error).message}` })
-  }
+  const parsed = parseBytes(bytes, path)
+  if (Result.isFailure(parsed)) throw new ConfigError({ key: "<file>", message: `config file ${path} ${parsed.failure.reason}` })
+  return parsed.success.value
 }
 
 /** WebhookConfig is the settings service; read once when its layer is built. */

@@ -14,3 +14,7 @@ export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number
 /** exitWith prints the message on stderr and fails with CliExit. */
 export const exitWith = (code: number, message: string) =>
   Console.error(message).pipe(Effect.andThen(Effect.fail(new CliExit({ code, message }))))
+
+/** configMessage: a ConfigError for stderr, every mistake on its own `config: ` line. */
+export const configMessage = (error: { readonly message: string }): string =>
+  error.message.split("\n").map((line) => `config: ${line}`).join("\n")

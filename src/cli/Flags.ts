@@ -12,7 +12,7 @@ export const configFlag = Flag.String("config").pipe(
   Flag.optional
 )
 
-/** The embedded default's config file, relative to the repository root (where `npm start` runs). */
+/** The embedded default's config file, relative to the package root (Package.ts resolves it from any folder). */
 export const EMBEDDED_CONFIG = "deploy/examples/embedded-config.yaml"
 
 const embeddedFlag = Flag.Boolean("embedded").pipe(
@@ -36,7 +36,17 @@ const fileArgument = Argument.String("file").pipe(
 export const serveFlags = { config: configFlag, embedded: embeddedFlag }
 export const mutateFlags = { config: configFlag, output: outputFlag, file: fileArgument }
 export const configOnlyFlags = { config: configFlag }
+/** doctor (issue 13): the namespace of its dry-run test Pod, and text or JSON output. */
+export const doctorFlags = {
+  config: configFlag,
+  namespace: Flag.String("namespace").pipe(
+    Flag.withDescription("namespace of the dry-run test Pod (one where Flyte task Pods run)"),
+    Flag.withDefault("default")
+  ),
+  output: Flag.Literals("output", ["text", "json"]).pipe(Flag.withAlias("o"), Flag.withDefault("text"))
+}
 
 export type ServeInput = Command.Command.Config.Infer<typeof serveFlags>
 export type MutateInput = Command.Command.Config.Infer<typeof mutateFlags>
 export type ConfigOnlyInput = Command.Command.Config.Infer<typeof configOnlyFlags>
+export type DoctorInput = Command.Command.Config.Infer<typeof doctorFlags>

@@ -10,12 +10,12 @@
  * the files could not be written; 2 the config or the Kubernetes credentials cannot be read.
  */
 import { Console, Effect, Layer, Logger, Option, References } from "effect"
-import { KubeClient } from "../kube/KubeClient.ts"
+import { CommandCallPolicy, KubeClient } from "../kube/KubeClient.ts"
 import { CertService, type SecretOutcome } from "../services/CertService.ts"
 import { type CertMaterial, writeMaterialFiles } from "../services/certs/CertMaterial.ts"
 import { describeCert, splitPem, viewCert } from "../services/certs/Pem.ts"
 import { WebhookConfig, type WebhookConfigShape } from "../WebhookConfig.ts"
-import { exitWith } from "./CliExit.ts"
+import { configMessage, exitWith } from "./CliExit.ts"
 import type { ConfigOnlyInput } from "./Flags.ts"
 
 /** describeMaterial: one line per certificate, key-free. */
@@ -48,10 +48,10 @@ const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succee
 export const initCerts = ({ config }: ConfigOnlyInput) =>
   Effect.gen(function*() {
     const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
-      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+      Effect.catchTag("ConfigError", (e) => exitWith(2, configMessage(e)))
     )
     const outcome = yield* CertService.use((certs) => certs.ensureSecret).pipe(
-      Effect.provide(CertService.layer.pipe(Layer.provide([KubeClient.layer, Layer.succeed(WebhookConfig, settings)]))),
+      Effect.provide(CertService.layer.pipe(Layer.provide([KubeClient.layerWith(CommandCallPolicy), Layer.succeed(WebhookConfig, settings)]))),
       Effect.catchTags({
         KubeConfigError: (e) => exitWith(2, `init-certs: ${e.message}`),
         Forbidden: (e) => exitWith(1, `init-certs: ${e.message}`),

@@ -5,7 +5,8 @@
  *
  * `serve --embedded` (what `npm start` runs) needs no cluster: it reads deploy/examples/embedded-config.yaml
  * unless `--config` is given, creates a throwaway CA and a serving certificate for localhost in the config's
- * certDir (a git-ignored folder) and prints a `curl` that returns a patch.
+ * certDir (a git-ignored folder) and prints a `curl` that returns a patch. The embedded config's relative
+ * paths are the package's (Package.ts), so it works from any folder.
  *
  * With Kubernetes credentials (and not `--embedded`) the cluster wiring in ServeCluster.ts is imported and
  * added: registration and certificate renewal. Without them that module, and @kubernetes/client-node with it,
@@ -22,13 +23,34 @@ import { WebhookServer } from "../http/WebhookServer.ts"
 import { Readiness } from "../services/Readiness.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
 import { WebhookConfig, type WebhookConfigShape, type LogLevel as ConfigLogLevel } from "../WebhookConfig.ts"
-import { exitWith } from "./CliExit.ts"
+import { CliExit, configMessage, exitWith } from "./CliExit.ts"
 import { ensureEmbeddedCerts } from "./EmbeddedCerts.ts"
 import { EMBEDDED_CONFIG, type ServeInput } from "./Flags.ts"
+import { forDisplay, fromPackage } from "./Package.ts"
 import { markShutdownCompleted } from "./ServeTeardown.ts"
 
 export { EMBEDDED_CONFIG }
 const EXAMPLE_REVIEW = "deploy/examples/flyte-task-pod-review.json"
+
+/** inPackage: the embedded config's relative folders, taken from the package rather than the working folder. */
+const inPackage = (settings: WebhookConfigShape): WebhookConfigShape => ({
+  ...settings,
+  webhook: { ...settings.webhook, certDir: fromPackage(settings.webhook.certDir) },
+  secrets: { ...settings.secrets, secretsPrefix: fromPackage(settings.secrets.secretsPrefix) }
+})
+
+/**
+ * noCertificate: what to run when certDir holds no serving certificate (one message, with the three ways out);
+ * for files that exist but cannot be used, TlsMaterial's reason.
+ */
+const certificateProblem = (certDir: string, reason: string): string => {
+  const missing = ["tls.crt", "tls.key"].filter((name) => !fs.existsSync(path.join(certDir, name)))
+  if (missing.length === 0) return `serve: the serving certificate in ${certDir} cannot be used: ${reason}`
+  return `serve: no serving certificate: ${missing.join(" and ")} not found in ${certDir} (webhook.certDir). ` +
+    "Run `flyte-pod-webhook serve --embedded` to try it locally with a throwaway certificate, " +
+    "`flyte-pod-webhook init-certs` with webhook.localCert: true to create one, " +
+    "or point webhook.certDir at the folder where the certificate Secret is mounted."
+}
 
 const effectLevel = (level: ConfigLogLevel): LogLevel.LogLevel => (level === "Warning" ? "Warn" : level)
 
@@ -45,10 +67,18 @@ const tracing = (endpoint: string | undefined) =>
     ? Layer.empty
     : Layer.unwrap(Effect.promise(() => import("../http/Tracing.ts")).pipe(Effect.map((t) => t.tracingLayer(endpoint))))
 
-/** serverLayer: the listener alone, certificates from `webhook.certDir` (standalone: no Kubernetes API). */
-export const serverLayer = (settings: WebhookConfigShape) =>
+/**
+ * serverLayer: the listener alone, certificates from `webhook.certDir` (standalone: no Kubernetes API). New
+ * pairs must cover the names callers use: localhost and 127.0.0.1 when embedded, else the registration's.
+ */
+export const serverLayer = (settings: WebhookConfigShape, embedded = false) =>
   WebhookServer.layer.pipe(
-    Layer.provide([Mutator.layer, TlsMaterial.layerFiles, Readiness.layer, tracing(settings.webhook.otlpEndpoint)]),
+    Layer.provide([
+      Mutator.layer,
+      embedded ? TlsMaterial.layerEmbedded : TlsMaterial.layerFiles,
+      Readiness.layer,
+      tracing(settings.webhook.otlpEndpoint)
+    ]),
     Layer.provide(Layer.succeed(WebhookConfig, settings))
   )
 
@@ -90,7 +120,7 @@ const curlHint = (caFile: string, port: number) =>
     "",
     "flyte-pod-webhook is serving (embedded). Try:",
     "",
-    `  curl --cacert ${caFile} -H 'Content-Type: application/json' --data @${EXAMPLE_REVIEW} \\`,
+    `  curl --cacert ${caFile} -H 'Content-Type: application/json' --data @${forDisplay(fromPackage(EXAMPLE_REVIEW))} \\`,
     `    https://127.0.0.1:${port}/mutate`,
     "",
     "The answer's response.patch is base64 JSONPatch; to read it append:",
@@ -101,16 +131,18 @@ const curlHint = (caFile: string, port: number) =>
 /** serve: the handler of `flyte-pod-webhook serve` (flags in Flags.ts, listed in src/Cli.ts). */
 export const serve = ({ config, embedded }: ServeInput) =>
   Effect.gen(function*() {
-    const file = Option.getOrUndefined(config) ?? (embedded ? EMBEDDED_CONFIG : undefined)
-    const settings = yield* WebhookConfig.load(file).pipe(
-      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+    const embeddedDefault = embedded && Option.isNone(config)
+    const file = Option.getOrUndefined(config) ?? (embedded ? fromPackage(EMBEDDED_CONFIG) : undefined)
+    const loaded = yield* WebhookConfig.load(file).pipe(
+      Effect.catchTag("ConfigError", (e) => exitWith(2, configMessage(e)))
     )
+    const settings = embeddedDefault ? inPackage(loaded) : loaded
     let caFile: string | undefined
     if (embedded) {
       const certs = yield* ensureEmbeddedCerts(settings.webhook.certDir).pipe(
         Effect.catchTag("EmbeddedCertError", (e) => exitWith(2, e.reason))
       )
-      caFile = path.relative(process.cwd(), certs.caFile) || certs.caFile
+      caFile = forDisplay(certs.caFile)
     }
     const wiring = embedded ? undefined : yield* cluster
     if (wiring === undefined && !embedded) {
@@ -124,19 +156,29 @@ export const serve = ({ config, embedded }: ServeInput) =>
       if (caFile !== undefined) yield* Console.error(curlHint(caFile, server.port))
     })
     yield* (wiring === undefined
-      ? listening.pipe(Effect.andThen(Effect.never), Effect.provide(serverLayer(settings)))
+      ? listening.pipe(Effect.andThen(Effect.never), Effect.provide(serverLayer(settings, embedded)))
       : listening.pipe(
         Effect.andThen(wiring.background), // only once the TLS listener accepts (WebhookServer is built)
         Effect.provide(wiring.clusterLayer(settings, tracing(settings.webhook.otlpEndpoint)))
       )).pipe(
       Effect.onInterrupt(() => Effect.sync(markShutdownCompleted)),
-      Effect.catchTags({
-        ListenError: (e) => exitWith(1, `cannot listen on ${e.address}: ${e.reason}`),
-        TlsError: (e) => exitWith(1, `serving certificate in ${settings.webhook.certDir}: ${e.reason}`),
-        ConfigError: (e) => exitWith(2, `config: ${e.message}`),
-        KubeConfigError: (e) => exitWith(2, e.message)
-      }),
-      Effect.catch((e) => exitWith(1, `cannot start: ${describe(e)}`)),
+      Effect.catchIf(
+        (e) => !(e instanceof CliExit),
+        (e) => {
+          switch (e._tag) {
+            case "ListenError":
+              return exitWith(1, `serve: cannot listen on ${e.address}: ${e.reason}`)
+            case "TlsError":
+              return exitWith(1, certificateProblem(settings.webhook.certDir, e.reason))
+            case "ConfigError":
+              return exitWith(2, configMessage(e))
+            case "KubeConfigError":
+              return exitWith(2, `serve: ${e.message}`)
+            default:
+              return exitWith(1, `serve: cannot start: ${describe(e)}`)
+          }
+        }
+      ),
       Effect.provide(loggingLayer(settings.webhook.logLevel))
     )
   })

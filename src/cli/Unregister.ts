@@ -5,10 +5,10 @@
  * reached after retries; 2 the config or the Kubernetes credentials cannot be read.
  */
 import { Console, Effect, Layer, Logger, Option, References } from "effect"
-import { KubeClient } from "../kube/KubeClient.ts"
+import { CommandCallPolicy, KubeClient } from "../kube/KubeClient.ts"
 import { unregister as deleteRegistration } from "../services/Registrar.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
-import { exitWith } from "./CliExit.ts"
+import { configMessage, exitWith } from "./CliExit.ts"
 import type { ConfigOnlyInput } from "./Flags.ts"
 
 const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succeed(References.LogToStderr, true))
@@ -17,11 +17,11 @@ const logLayer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), Layer.succee
 export const unregister = ({ config }: ConfigOnlyInput) =>
   Effect.gen(function*() {
     const settings = yield* WebhookConfig.load(Option.getOrUndefined(config)).pipe(
-      Effect.catchTag("ConfigError", (e) => exitWith(2, `config: ${e.message}`))
+      Effect.catchTag("ConfigError", (e) => exitWith(2, configMessage(e)))
     )
     const name = settings.webhook.serviceName
     const result = yield* deleteRegistration.pipe(
-      Effect.provide([KubeClient.layer, Layer.succeed(WebhookConfig, settings)]),
+      Effect.provide([KubeClient.layerWith(CommandCallPolicy), Layer.succeed(WebhookConfig, settings)]),
       Effect.catchTags({
         KubeConfigError: (e) => exitWith(2, `unregister: ${e.message}`),
         Forbidden: (e) => exitWith(1, `unregister: ${e.message}`),

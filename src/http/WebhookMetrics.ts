@@ -34,6 +34,8 @@ export interface Gauges {
   readonly bodyBytesHeld: () => number
   /** Unix seconds of the serving certificate's notAfter, or undefined before one is loaded. */
   readonly certificateExpiry: () => number | undefined
+  /** New serving certificate pairs refused since start (TlsMaterial.reloadFailures). */
+  readonly certificateReloadFailures: () => number
 }
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
@@ -50,7 +52,8 @@ export class WebhookMetrics {
     queued: () => 0,
     peaks: () => ({ inFlight: 0, queued: 0 }),
     bodyBytesHeld: () => 0,
-    certificateExpiry: () => undefined
+    certificateExpiry: () => undefined,
+    certificateReloadFailures: () => 0
   }
 
   /** setGauges wires the gauges read at scrape time. */
@@ -145,6 +148,12 @@ export class WebhookMetrics {
       )
       out.push(`flyte_pod_webhook_serving_certificate_expiry_timestamp_seconds ${expiry}`)
     }
+    family(
+      "flyte_pod_webhook_certificate_reload_failures_total",
+      "counter",
+      "New serving certificate pairs refused at reload (unusable, not valid now, wrong names or not signed by ca.crt); the current pair was kept."
+    )
+    out.push(`flyte_pod_webhook_certificate_reload_failures_total ${this.gauges.certificateReloadFailures()}`)
     return `${out.join("\n")}\n`
   }
 }

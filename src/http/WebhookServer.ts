@@ -49,9 +49,6 @@ export interface WebhookServerShape {
   readonly open: () => number
 }
 
-/** How often the `certificate` gate checks that the certificate being served has not expired. */
-const EXPIRY_CHECK = Duration.seconds(30)
-
 const make = Effect.gen(function*() {
   const { webhook } = yield* WebhookConfig
   const mutator = yield* Mutator
@@ -69,18 +66,16 @@ const make = Effect.gen(function*() {
   let open = 0
 
   let pair: TlsPair = yield* tls.current
-  const checkExpiry = Effect.suspend(() =>
-    pair.notAfter.getTime() > Date.now()
-      ? readiness.set("certificate", true)
-      : readiness.set("certificate", false, `the serving certificate expired at ${pair.notAfter.toISOString()}`)
-  )
-  yield* checkExpiry
+  // The `certificate` gate is closed while the pair being served has expired (issue 10), checked on every new
+  // pair and periodically (TlsMaterial.keepCertificateGate).
+  yield* TlsMaterial.keepCertificateGate(tls, readiness)
   metrics.setGauges({
     inFlight: () => slots.stats().inFlight,
     queued: () => slots.stats().queued,
     peaks: slots.peaks,
     bodyBytesHeld: budget.held,
-    certificateExpiry: () => Math.floor(pair.notAfter.getTime() / 1000)
+    certificateExpiry: () => Math.floor(pair.notAfter.getTime() / 1000),
+    certificateReloadFailures: () => Effect.runSync(tls.reloadFailures)
   })
 
   const app = makeAdmissionApp({
@@ -108,15 +103,13 @@ const make = Effect.gen(function*() {
   )
   yield* tls.changes.pipe(
     Stream.runForEach((next) =>
-      Effect.suspend(() => {
+      Effect.sync(() => {
         server.setSecureContext(secureContextOptions(next, policy))
         pair = next
-        return checkExpiry
       })
     ),
     Effect.forkScoped
   )
-  yield* checkExpiry.pipe(Effect.repeat(Schedule.spaced(EXPIRY_CHECK)), Effect.forkScoped)
 
   const probe = createProbeServer({ readiness: () => Effect.runSync(readiness.check), metrics })
   const probePort = yield* Effect.acquireRelease(

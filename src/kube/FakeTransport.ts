@@ -9,6 +9,7 @@
  */
 import { JsonPatch, type Schema } from "effect"
 import type { ApiFailure } from "./KubeErrors.ts"
+import { type FakeClusterControl, makeFakeCluster } from "./FakeCluster.ts"
 import { jsonEqual } from "./JsonEqual.ts"
 import { type KubeTransport, TransportFailure } from "./KubeTransport.ts"
 import type { JsonPatchOp, MutatingWebhook, MutatingWebhookConfiguration, Secret } from "./KubeTypes.ts"
@@ -51,7 +52,14 @@ const verbs: Record<Operation, string> = {
   getWebhookConfiguration: "get",
   applyWebhookConfiguration: "patch",
   patchWebhookConfiguration: "patch",
-  deleteWebhookConfiguration: "delete"
+  deleteWebhookConfiguration: "delete",
+  getService: "get",
+  listEndpointSlices: "list",
+  getNamespace: "get",
+  reviewAccess: "create",
+  createPodDryRun: "create",
+  proxyServicePost: "create",
+  getApiServerMetrics: "get"
 }
 
 /** defaultWebhook fills what the API server defaults in admissionregistration/v1 (SetDefaults_MutatingWebhook). */
@@ -77,7 +85,7 @@ const pointer = (document: unknown, path: string): unknown =>
     document
   )
 
-export interface FakeControl {
+export interface FakeControl extends FakeClusterControl {
   /** calls: every call so far, in order. */
   readonly calls: () => ReadonlyArray<FakeCall>
   /** failNext: the next `times` calls of `operation` fail with `failure` (queued after earlier injections). */
@@ -116,12 +124,12 @@ export const makeFakeTransport = (): { readonly transport: KubeTransport; readon
   }
 
   /** call runs one operation: barrier, injected failure, then the in-memory effect, recording the outcome. */
-  const call = async <A>(operation: Operation, name: string, namespace: string | undefined, run: () => A) => {
+  const call = async <A>(operation: Operation, name: string, namespace: string | undefined, run: () => A | Promise<A>) => {
     await arrive(operation)
     const queued = failures.get(operation)?.shift()
     try {
       if (queued !== undefined) fail(injected(queued, { name, verb: verbs[operation] }))
-      const result = run()
+      const result = await run()
       calls.push({ operation, name, namespace, outcome: "ok" })
       return clone(result)
     } catch (error) {
@@ -153,7 +161,9 @@ export const makeFakeTransport = (): { readonly transport: KubeTransport; readon
     return stored
   }
 
+  const cluster = makeFakeCluster(call, fail)
   const transport: KubeTransport = {
+    ...cluster.transport,
     getSecret: (namespace, name) =>
       call("getSecret", name, namespace, () => secrets.get(key(namespace, name)) ?? notFound(name)),
     createSecret: (namespace, secret) =>
@@ -214,6 +224,7 @@ export const makeFakeTransport = (): { readonly transport: KubeTransport; readon
   }
 
   const control: FakeControl = {
+    ...cluster.control,
     calls: () => [...calls],
     failNext: (operation, failure, times = 1) => {
       const queue = failures.get(operation) ?? []

@@ -18,7 +18,7 @@ export interface ApiFailure {
 
 /** Target: the call, in RBAC terms (verb, resource, name, namespace; no namespace = cluster-scoped). */
 export interface Target {
-  readonly verb: "get" | "create" | "update" | "patch" | "delete"
+  readonly verb: "get" | "list" | "create" | "update" | "patch" | "delete"
   readonly resource: string
   readonly name: string
   readonly namespace?: string | undefined

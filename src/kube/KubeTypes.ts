@@ -88,3 +88,75 @@ export type JsonPatchOp =
 
 export const SecretApiVersion = "v1"
 export const WebhookApiVersion = "admissionregistration.k8s.io/v1"
+
+// ---- What `doctor` reads (core/v1 Service, Namespace, Pod; discovery.k8s.io/v1 EndpointSlice;
+// ---- authorization.k8s.io/v1 SubjectAccessReview). Loosely typed like the rest: only the fields read.
+
+export interface ServicePort {
+  readonly name?: string
+  readonly port: number
+  readonly targetPort?: number | string
+  readonly protocol?: string
+}
+
+/** Service (core/v1). */
+export interface Service {
+  readonly metadata: ObjectMeta
+  readonly spec?: { readonly ports?: ReadonlyArray<ServicePort>; readonly selector?: Readonly<Record<string, string>>; readonly [field: string]: unknown }
+  readonly [field: string]: unknown
+}
+
+/** One endpoint of an EndpointSlice; `conditions.ready` unset means ready (discovery.k8s.io/v1 docs). */
+export interface Endpoint {
+  readonly addresses: ReadonlyArray<string>
+  readonly conditions?: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean }
+  readonly targetRef?: { readonly kind?: string; readonly name?: string; readonly namespace?: string }
+}
+
+/** EndpointSlice (discovery.k8s.io/v1); the label `kubernetes.io/service-name` ties it to its Service. */
+export interface EndpointSlice {
+  readonly metadata: ObjectMeta
+  readonly addressType?: string
+  readonly endpoints?: ReadonlyArray<Endpoint> | null
+  readonly ports?: ReadonlyArray<{ readonly name?: string; readonly port?: number; readonly protocol?: string }> | null
+  readonly [field: string]: unknown
+}
+
+/** Namespace (core/v1): its labels are what a webhook's namespaceSelector sees. */
+export interface Namespace {
+  readonly metadata: ObjectMeta
+  readonly [field: string]: unknown
+}
+
+/** Pod (core/v1), as sent and as returned; kept raw. */
+export interface Pod {
+  readonly apiVersion?: string
+  readonly kind?: string
+  readonly metadata: Partial<ObjectMeta>
+  readonly spec?: { readonly [field: string]: unknown }
+  readonly [field: string]: unknown
+}
+
+/** AccessQuestion: "may `user` (in `groups`) do `verb` on this resource?"; no user = the caller itself. */
+export interface AccessQuestion {
+  readonly user?: string
+  readonly groups?: ReadonlyArray<string>
+  readonly verb: string
+  readonly group: string
+  readonly resource: string
+  readonly name?: string
+  readonly namespace?: string
+}
+
+/** AccessAnswer: the status of a (Self)SubjectAccessReview. */
+export interface AccessAnswer {
+  readonly allowed: boolean
+  readonly denied?: boolean
+  readonly reason?: string
+  readonly evaluationError?: string
+}
+
+/** PodDryRun: what a `dryRun=All` Pod create came back with: the Pod as it would be stored, or the refusal. */
+export type PodDryRun =
+  | { readonly _tag: "Admitted"; readonly pod: Pod; readonly warnings: ReadonlyArray<string> }
+  | { readonly _tag: "Refused"; readonly status: number; readonly reason: string; readonly message: string }

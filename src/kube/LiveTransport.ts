@@ -1,6 +1,7 @@
 /**
- * LiveTransport: KubeTransport on @kubernetes/client-node 2.0.1 (typed CoreV1Api and AdmissionregistrationV1Api;
- * no discovery calls, so RBAC needs nothing beyond the objects we touch).
+ * LiveTransport: KubeTransport on @kubernetes/client-node 2.0.1 (typed CoreV1Api, AdmissionregistrationV1Api and,
+ * for `doctor`'s read-only checks, DiscoveryV1Api and AuthorizationV1Api; the service proxy and the API server's
+ * /metrics through RawRequest). No discovery calls, so RBAC needs nothing beyond the objects we touch.
  *
  * Credentials come from `KubeConfig.loadFromDefault()`: `KUBECONFIG`, else `~/.kube/config`, else the in-cluster
  * service account (token and CA under /var/run/secrets/kubernetes.io/serviceaccount). Each call carries the
@@ -10,7 +11,9 @@
  */
 import {
   AdmissionregistrationV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
+  DiscoveryV1Api,
   KubeConfig,
   type ConfigurationOptions,
   Observable,
@@ -18,10 +21,12 @@ import {
   PatchStrategy,
   type RequestContext,
   type ResponseContext,
+  type V1Pod,
   type V1Secret
 } from "@kubernetes/client-node"
-import type { KubeTransport } from "./KubeTransport.ts"
-import type { MutatingWebhookConfiguration, Secret } from "./KubeTypes.ts"
+import { toFailure, type KubeTransport } from "./KubeTransport.ts"
+import type { AccessAnswer, EndpointSlice, MutatingWebhookConfiguration, Namespace, PodDryRun, Secret, Service } from "./KubeTypes.ts"
+import { parseJson, rawRequest, warningTexts } from "./RawRequest.ts"
 
 const toPlain = <A>(value: unknown): A => JSON.parse(JSON.stringify(value)) as A
 
@@ -60,6 +65,8 @@ export const loadDefaultConfig = (): KubeConfig => {
 export const makeLiveTransport = (config: KubeConfig): { readonly transport: KubeTransport; readonly server: string } => {
   const core = config.makeApiClient(CoreV1Api)
   const admission = config.makeApiClient(AdmissionregistrationV1Api)
+  const discovery = config.makeApiClient(DiscoveryV1Api)
+  const authorization = config.makeApiClient(AuthorizationV1Api)
   const transport: KubeTransport = {
     getSecret: async (namespace, name, signal) =>
       toPlain<Secret>(await core.readNamespacedSecret({ namespace, name }, callOptions(signal))),
@@ -94,7 +101,48 @@ export const makeLiveTransport = (config: KubeConfig): { readonly transport: Kub
       ),
     deleteWebhookConfiguration: async (name, signal) => {
       await admission.deleteMutatingWebhookConfiguration({ name }, callOptions(signal))
-    }
+    },
+    getService: async (namespace, name, signal) =>
+      toPlain<Service>(await core.readNamespacedService({ namespace, name }, callOptions(signal))),
+    listEndpointSlices: async (namespace, serviceName, signal) =>
+      toPlain<{ items: ReadonlyArray<EndpointSlice> }>(
+        await discovery.listNamespacedEndpointSlice(
+          { namespace, labelSelector: `kubernetes.io/service-name=${serviceName}` },
+          callOptions(signal)
+        )
+      ).items,
+    getNamespace: async (name, signal) => toPlain<Namespace>(await core.readNamespace({ name }, callOptions(signal))),
+    reviewAccess: async ({ user, groups, ...attributes }, signal) => {
+      const resourceAttributes = { ...attributes }
+      const review = user === undefined
+        ? await authorization.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes } } }, callOptions(signal))
+        : await authorization.createSubjectAccessReview(
+          { body: { spec: { user, groups: [...(groups ?? [])], resourceAttributes } } },
+          callOptions(signal)
+        )
+      return toPlain<AccessAnswer>(review.status ?? { allowed: false })
+    },
+    createPodDryRun: async (namespace, pod, signal): Promise<PodDryRun> => {
+      try {
+        const answer = await core.createNamespacedPodWithHttpInfo(
+          { namespace, body: pod as unknown as V1Pod, dryRun: "All" },
+          callOptions(signal)
+        )
+        return { _tag: "Admitted", pod: toPlain(answer.data), warnings: warningTexts(answer.headers["warning"]) }
+      } catch (cause) {
+        const failure = toFailure(cause)
+        if (failure.status === undefined) throw cause
+        return { _tag: "Refused", status: failure.status, reason: failure.reason, message: failure.message }
+      }
+    },
+    proxyServicePost: (namespace, service, port, path, body, signal) =>
+      rawRequest(config, {
+        method: "POST",
+        path: `/api/v1/namespaces/${namespace}/services/https:${service}:${port}/proxy${path}`,
+        body,
+        signal
+      }).then(parseJson),
+    getApiServerMetrics: (signal) => rawRequest(config, { method: "GET", path: "/metrics", signal })
   }
   return { transport, server: config.getCurrentCluster()?.server ?? "<none>" }
 }

@@ -3,20 +3,26 @@
  * when they are unusable), then follows changes the way controller-runtime's `certwatcher` does: a watch on
  * the folder plus a poll every 10 s (a watch alone misses events on some volumes and dies when the folder is
  * replaced). Watching the folder rather than the files catches the kubelet's atomic update of a mounted
- * Secret, which swaps the `..data` symlink instead of writing the files. Identical bytes are no reload; an
- * unreadable or mismatched new pair keeps the old one and says why in a warning.
+ * Secret, which swaps the `..data` symlink instead of writing the files. Identical bytes are no reload; a new
+ * pair that is unreadable, mismatched, not valid now, not for the names the webhook is called by, or not
+ * signed by a CA in the folder's `ca.crt` (when it has one) keeps the old one, is counted and says why in a
+ * warning (TlsSource.offer).
  */
-import { Duration, Effect, Queue, Schedule, type Scope, SubscriptionRef } from "effect"
+import { Clock, Duration, Effect, Queue, Schedule, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { ServingExpectations } from "./certs/ServingCheck.ts"
 import type { TlsMaterialShape } from "./TlsMaterial.ts"
-import { parseTlsPair, samePair, TlsError, type TlsPair } from "./TlsPair.ts"
+import { describePair, makeTlsSource, warnIfUnservable } from "./TlsSource.ts"
+import { parseTlsPair, TlsError, type TlsPair } from "./TlsPair.ts"
 
 export interface WatchOptions {
   /** Poll interval. Default 10 s (certwatcher's). */
   readonly pollInterval?: Duration.Input
   /** Quiet time after a folder event before reading, so both files of an update are in place. Default 100 ms. */
   readonly settle?: Duration.Input
+  /** Names a new pair must cover (ServingCheck.calledNames). Default: none checked. */
+  readonly names?: ReadonlyArray<string>
 }
 
 const readPair = (dir: string): { readonly cert: Buffer; readonly key: Buffer } => {
@@ -43,11 +49,14 @@ export const loadCertDir = (dir: string): Effect.Effect<TlsPair, TlsError> =>
     catch: toTlsError
   })
 
-const describePair = (pair: TlsPair) => ({
-  fingerprint: pair.fingerprint,
-  notAfter: pair.notAfter.toISOString(),
-  subjectAltName: pair.subjectAltName
-})
+/** readCaBundle: the folder's `ca.crt`, or "" when it has none (then no chain is checked). */
+const readCaBundle = (dir: string): string => {
+  try {
+    return fs.readFileSync(path.join(dir, "ca.crt"), "utf8")
+  } catch {
+    return ""
+  }
+}
 
 /** watchCertDir loads the pair in `dir` and keeps following it for the life of the scope. */
 export const watchCertDir = (
@@ -56,27 +65,11 @@ export const watchCertDir = (
 ): Effect.Effect<TlsMaterialShape, TlsError, Scope.Scope> =>
   Effect.gen(function*() {
     const initial = yield* loadCertDir(dir)
+    const expectations = (now: Date): ServingExpectations => ({ names: options.names ?? [], caBundle: readCaBundle(dir), now })
     yield* Effect.logInfo("serving certificate loaded").pipe(Effect.annotateLogs({ dir, ...describePair(initial) }))
-    const ref = yield* SubscriptionRef.make(initial)
-
-    const reload = Effect.gen(function*() {
-      const current = yield* SubscriptionRef.get(ref)
-      const next = yield* Effect.try({
-        try: () => {
-          const { cert, key } = readPair(dir)
-          return samePair(current, cert, key) ? undefined : parseTlsPair(cert, key)
-        },
-        catch: toTlsError
-      })
-      if (next === undefined) return
-      yield* SubscriptionRef.set(ref, next)
-      yield* Effect.logInfo("serving certificate reloaded").pipe(Effect.annotateLogs({ dir, ...describePair(next) }))
-    }).pipe(
-      Effect.catchTag("TlsError", (e) =>
-        Effect.logWarning("serving certificate not reloaded; keeping the current one").pipe(
-          Effect.annotateLogs({ dir, reason: e.reason })
-        ))
-    )
+    yield* warnIfUnservable(initial, expectations(new Date(yield* Clock.currentTimeMillis)), { dir })
+    const source = yield* makeTlsSource(initial)
+    const reload = source.offer(Effect.try({ try: () => readPair(dir), catch: toTlsError }), expectations, { dir })
 
     const events = yield* Queue.sliding<void>(1)
     yield* Effect.acquireRelease(
@@ -96,7 +89,7 @@ export const watchCertDir = (
       Effect.delay(options.pollInterval ?? Duration.seconds(10)),
       Effect.forkScoped
     )
-    return { current: SubscriptionRef.get(ref), changes: SubscriptionRef.changes(ref) }
+    return source.material
   })
 
 /** startWatch watches the folder; a folder that cannot be watched leaves the poll to do the work. */

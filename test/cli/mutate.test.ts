@@ -3,15 +3,14 @@
  * binary running vitest), from the repository root, for each exit code: 0 allowed (changed or not),
  * 1 denied (reason on stderr), 2 unreadable input or config (the message says which and why).
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, assert, describe, it } from "vitest"
 import { encodeString } from "../../src/domain/Base32.ts"
 import { add, dirEnv, filePrefixEnv, prefixEnv, secretRef } from "../fixtures/Expected.ts"
+import { repo, runCli } from "./support.ts"
 
-const repo = path.resolve(import.meta.dirname, "../..")
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-cli-"))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 const file = (name: string, text: string) => {
@@ -21,28 +20,9 @@ const file = (name: string, text: string) => {
   return p
 }
 
-/** The environment without any Global secret of the machine running the tests. */
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLYTE_SECRET_")))
-
-/** run executes the command and resolves with its exit code and output (child processes run concurrently). */
-const run = (
-  args: ReadonlyArray<string>,
-  options: { readonly input?: string; readonly env?: Record<string, string> } = {}
-): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/flyte-pod-webhook.js", "mutate", ...args], {
-      cwd: repo,
-      env: { ...baseEnv, ...options.env },
-      timeout: 60_000
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.input ?? "")
-  })
+/** run executes `mutate <args>` (child processes run concurrently). */
+const run = (args: ReadonlyArray<string>, options: { readonly input?: string; readonly env?: Record<string, string> } = {}) =>
+  runCli(["mutate", ...args], options)
 
 // The command's JSON output, indexed freely by the assertions (deliberately untyped).
 const json = (text: string) => JSON.parse(text) as { [key: string]: any }
@@ -127,6 +107,18 @@ describe.concurrent("exit 0: allowed", () => {
     assert.deepInclude(json(r.stdout)["spec"]["containers"][0]["env"], { name: "_FSEC_EXAMPLE_GREETING", value: "hi from a file" })
   })
 
+  it("env wins over the file: both hold example/greeting, the env var's value is injected (as global.yaml says)", async () => {
+    const comment = fs.readFileSync(path.join(repo, "deploy/examples/config/global.yaml"), "utf8")
+    assert.isBelow(comment.indexOf("env var"), comment.indexOf("the file"), "the example config names env first")
+    const r = await run(["--config", "deploy/examples/config/global.yaml", "deploy/examples/global.yaml"], {
+      env: { FLYTE_SECRET_EXAMPLE_GREETING: "from env" }
+    })
+    assert.strictEqual(r.code, 0, r.stderr)
+    const env = json(r.stdout)["spec"]["containers"][0]["env"]
+    assert.deepInclude(env, { name: "_FSEC_EXAMPLE_GREETING", value: "from env" })
+    assert.lengthOf(env.filter((e: { name: string }) => e.name === "_FSEC_EXAMPLE_GREETING"), 1)
+  })
+
   it("warnings go to stderr (an unknown field in a secret annotation), the Pod is still printed", async () => {
     const annotation = encodeString('group: "g"\nkey: "k"\nmount_requirement: ENV_VAR\nfuture: 1\n')
     const pod = { kind: "Pod", metadata: { labels: { "inject-flyte-secrets": "true" }, annotations: { "flyte.secrets/s0": annotation } }, spec: { containers: [{ name: "main", image: "busybox" }] } }
@@ -155,12 +147,13 @@ describe.concurrent("exit 1: denied, the reason on stderr", () => {
 
 describe.concurrent("exit 2: the input or the config cannot be used, and the message says which and why", () => {
   it.each([
-    ["an unreadable input file", ["/nonexistent/pod.yaml"], "", /^cannot read input \/nonexistent\/pod\.yaml: ENOENT/],
-    ["invalid YAML on stdin", ["-"], "spec: [unclosed\n", /^cannot read input <stdin>: /],
-    ["not a Pod (a Deployment)", ["-"], "kind: Deployment\nspec: {replicas: 1}\n", /^input -: expected a Pod or an AdmissionReview, got kind Deployment/],
-    ["not an object", ["-"], "- a\n", /^input -: expected a Pod or an AdmissionReview, got something else/],
+    ["an unreadable input file", ["/nonexistent/pod.yaml"], "", /^input \/nonexistent\/pod\.yaml cannot be read: ENOENT/],
+    ["invalid YAML on stdin", ["-"], "spec: [unclosed\n", /^input <stdin> is not valid YAML: .* at line 2, column 1\n$/],
+    ["not a Pod (a Deployment)", ["-"], "kind: Deployment\nspec: {replicas: 1}\n",
+      /^input <stdin> \(YAML\): expected a Pod or an AdmissionReview, got kind Deployment\n$/],
+    ["not an object", ["-"], "- a\n", /^input <stdin> \(YAML\): expected a Pod or an AdmissionReview, got a list\n$/],
     ["an AdmissionReview of an unknown version", ["-"], '{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u"}}',
-      /^input -: not an AdmissionReview we can answer: apiVersion: Expected "admission.k8s.io\/v1" \| "admission.k8s.io\/v1beta1", got "admission.k8s.io\/v2"/]
+      /^input <stdin>: not an AdmissionReview we can answer: apiVersion: Expected "admission.k8s.io\/v1" \| "admission.k8s.io\/v1beta1", got "admission.k8s.io\/v2"/]
   ])("%s", async (_name, args, input, message) => {
     const r = await run(args, { input })
     assert.strictEqual(r.code, 2)
@@ -172,7 +165,10 @@ describe.concurrent("exit 2: the input or the config cannot be used, and the mes
     ["a bad value names the key", "webhook:\n  listenPort: abc\n", 'config: webhook.listenPort: expected an integer from 0 to 65535, got "abc"'],
     ["an unknown manager names the key and the choices", "webhook:\n  secretManagerType: Bogus\n",
       'config: webhook.secretManagerType: expected one of Global, K8s, AWS, GCP, Vault, Azure, got "Bogus"'],
-    ["invalid YAML names the file", "webhook: [\n", "is not valid YAML"]
+    ["invalid YAML names the file", "webhook: [\n", "is not valid YAML"],
+    ["a misspelt key names the one meant", "webhook:\n  secretManagerTyp: AWS\n", "config: webhook.secretManagerTyp: unknown key (did you mean secretManagerType?)\n"],
+    ["every mistake on its own line", "webhook:\n  listenPort: abc\n  maxQueue: -1\n",
+      'config: webhook.listenPort: expected an integer from 0 to 65535, got "abc"\nconfig: webhook.maxQueue: expected an integer from 0 to 1000000, got -1\n']
   ])("config: %s", async (_name, text, message) => {
     const config = file(`config-${_name.replaceAll(" ", "-")}.yaml`, text)
     const r = await run(["--config", config, "deploy/examples/k8s-env.yaml"])
@@ -185,5 +181,6 @@ describe.concurrent("exit 2: the input or the config cannot be used, and the mes
     const r = await run(["--config", "/nonexistent/config.yaml", "deploy/examples/k8s-env.yaml"])
     assert.strictEqual(r.code, 2)
     assert.match(r.stderr, /^config: cannot read config file \/nonexistent\/config\.yaml: ENOENT/)
+    assert.strictEqual(r.stdout, "")
   })
 })

@@ -1,5 +1,5 @@
 /**
- * WebhookConfig: Flyte's YAML (spec section 4) plus our keys; every bad value is an error naming the key and
+ * WebhookConfig: Flyte's YAML (docs/flyte-compat.md) plus our keys; every bad value is an error naming the key and
  * what was expected.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -173,9 +173,9 @@ describe("bad values: an error naming the key and what was expected", () => {
     [{ webhook: { vaultSecretManager: { annotations: { a: { b: 1 } } } } }, "webhook.vaultSecretManager.annotations.a",
       'webhook.vaultSecretManager.annotations.a: expected a string, got {"b":1}'],
     [{ webhook: { awsSecretManager: "image" } }, "webhook.awsSecretManager", 'webhook.awsSecretManager: expected a mapping, got "image"'],
-    [{ webhook: { secretManagerTypes: "Vault" } }, "webhook.secretManagerTypes", 'webhook.secretManagerTypes: expected a list of strings, got "Vault"'],
+    [{ webhook: { secretManagerTypes: "Vault" } }, "webhook.secretManagerTypes", 'webhook.secretManagerTypes: expected a list of secret manager names, got "Vault"'],
     [{ webhook: "on" }, "webhook", 'webhook: expected a mapping, got "on"'],
-    [{ secrets: { "env-prefix": ["A"] } }, "secrets.env-prefix", 'secrets.env-prefix: expected a string, got ["A"]']
+    [{ secrets: { "env-prefix": ["A"] } }, "secrets.env-prefix", 'secrets.env-prefix: expected a non-empty env var prefix, got ["A"]']
   ] as const)("%j", (document, key, message) => {
     const e = errorOf(document)
     assert.strictEqual(e.key, key)

@@ -260,13 +260,17 @@ export const checkPodDisruptionBudget = (
 
 const forbiddenVerbs = ["*", "list", "watch", "deletecollection", "escalate", "bind", "impersonate"]
 
+/** The webhook's grant on its MutatingWebhookConfiguration per registration mode (Registrar.registrationMode):
+ * full get/create/patch, caBundleOnly get/patch, none (cainjector or the GitOps tool writes caBundle): nothing. */
+export type RegistrationGrant = "full" | "caBundleOnly" | "none"
+
 /** checkRbac: nothing wildcard, nothing listable, names wherever the verb allows them, Secrets only in a Role,
- * the one cluster-scoped grant on the webhook's own configuration, and the webhook's Secret access exactly
+ * at most one cluster-scoped grant, on the webhook's own configuration, and the webhook's Secret access exactly
  * get + update on its one Secret (it renews its own certificates; init-certs creates the Secret). */
 export const checkRbac = (
   objects: ReadonlyArray<K8sObject>,
   config: WebhookConfigShape,
-  mode: "full" | "caBundleOnly"
+  mode: RegistrationGrant
 ): void => {
   const w = config.webhook
   for (const role of [...byKind(objects, "Role"), ...byKind(objects, "ClusterRole")]) {
@@ -293,9 +297,13 @@ export const checkRbac = (
       }
     }
   }
-  const webhookRole = one(objects, "ClusterRole", w.serviceName)
-  const verbs = (webhookRole["rules"] as ReadonlyArray<Rule>).flatMap((r) => r.verbs)
-  assert.sameMembers(verbs, mode === "full" ? ["get", "create", "patch"] : ["get", "patch"], "the webhook's ClusterRole")
+  if (mode === "none") {
+    assert.lengthOf(byKind(objects, "ClusterRole").filter((r) => r.metadata.name === w.serviceName), 0, "no ClusterRole for the webhook")
+  } else {
+    const webhookRole = one(objects, "ClusterRole", w.serviceName)
+    const verbs = (webhookRole["rules"] as ReadonlyArray<Rule>).flatMap((r) => r.verbs)
+    assert.sameMembers(verbs, mode === "full" ? ["get", "create", "patch"] : ["get", "patch"], "the webhook's ClusterRole")
+  }
   const secretRole = one(objects, "Role", w.serviceName)
   assert.deepStrictEqual(secretRole["rules"], [
     { apiGroups: [""], resources: ["secrets"], resourceNames: [w.secretName], verbs: ["get", "update"] }
@@ -316,9 +324,9 @@ export const checkRbac = (
     }
   }
   assert.sameMembers(webhookGrants, [
-    `ClusterRoleBinding->ClusterRole/${w.serviceName}`,
+    ...(mode === "none" ? [] : [`ClusterRoleBinding->ClusterRole/${w.serviceName}`]),
     `RoleBinding->Role/${w.serviceName}`
-  ], "the webhook holds only its ClusterRole and its Secret Role")
+  ], mode === "none" ? "the webhook holds only its Secret Role" : "the webhook holds only its ClusterRole and its Secret Role")
   for (const workload of workloads(objects)) {
     assert.isTrue(accounts.has(podTemplate(workload).spec.serviceAccountName ?? ""), `${workload.metadata.name}'s ServiceAccount exists`)
   }
@@ -364,4 +372,62 @@ export const checkRegistration = (objects: ReadonlyArray<K8sObject>, namespace: 
   const configuration = one(objects, "MutatingWebhookConfiguration", "flyte-pod-webhook")
   assert.strictEqual(configuration.apiVersion, "admissionregistration.k8s.io/v1")
   assert.deepStrictEqual(configuration["webhooks"], [expectedWebhook(namespace)])
+}
+
+/**
+ * checkCaInjection: the locked-down GitOps install (issue 10, finding 4). The webhook is configured to touch no
+ * MutatingWebhookConfiguration (Registrar mode `off`) and holds no grant on any; cert-manager's cainjector
+ * writes the caBundle from the webhook's Secret, which opts in to direct injection.
+ */
+export const checkCaInjection = (objects: ReadonlyArray<K8sObject>, config: WebhookConfigShape, namespace: string): void => {
+  const w = config.webhook
+  assert.isTrue(w.disableCreateMutatingWebhookConfig, "the webhook registers nothing")
+  assert.isFalse(w.manageCaBundleOnly, "and never patches the caBundle")
+  const configuration = one(objects, "MutatingWebhookConfiguration", w.serviceName)
+  assert.deepStrictEqual(configuration.metadata.annotations?.["cert-manager.io/inject-ca-from-secret"], `${namespace}/${w.secretName}`)
+  const secret = one(objects, "Secret", w.secretName)
+  assert.strictEqual(secret.metadata.annotations?.["cert-manager.io/allow-direct-injection"], "true")
+  assert.isUndefined(secret["data"], "the certificates are init-certs' and the webhook's, never the manifest's")
+  for (const role of [...byKind(objects, "Role"), ...byKind(objects, "ClusterRole")]) {
+    for (const rule of role["rules"] as ReadonlyArray<Rule>) {
+      assert.notInclude(rule.resources ?? [], "mutatingwebhookconfigurations", `${role.kind} ${role.metadata.name} grants nothing on registrations`)
+    }
+  }
+}
+
+/** A NetworkPolicy ingress rule, as the checks read it. */
+interface IngressRule {
+  readonly from?: ReadonlyArray<Record<string, unknown>>
+  readonly ports?: ReadonlyArray<{ readonly protocol?: string; readonly port?: number | string }>
+}
+
+/**
+ * checkNetworkPolicy (issue 10): one NetworkPolicy selects exactly the webhook's pods and admits, on the HTTPS
+ * port, only `apiServerPeers`, and on the probe port only the monitoring namespace; no rule admits everyone (a
+ * rule without `from`) or any other port; egress is not restricted (the webhook calls the API server).
+ */
+export const checkNetworkPolicy = (
+  objects: ReadonlyArray<K8sObject>,
+  config: WebhookConfigShape,
+  apiServerPeers: ReadonlyArray<Record<string, unknown>>
+): void => {
+  const w = config.webhook
+  const policy = one(objects, "NetworkPolicy", w.serviceName)
+  const s = spec<{ podSelector: { matchLabels: Record<string, string> }; policyTypes: ReadonlyArray<string>; ingress: ReadonlyArray<IngressRule> }>(policy)
+  const template = podTemplate(one(objects, "Deployment", w.serviceName))
+  assert.isTrue(selects(s.podSelector.matchLabels, template.metadata?.labels ?? {}), "selects the webhook's pods")
+  for (const job of byKind(objects, "Job")) {
+    assert.isFalse(selects(s.podSelector.matchLabels, podTemplate(job).metadata?.labels ?? {}), `not ${job.metadata.name}'s pods`)
+  }
+  assert.deepStrictEqual(s.policyTypes, ["Ingress"])
+  for (const rule of s.ingress) {
+    assert.isAbove(rule.from?.length ?? 0, 0, "every rule names its sources (a rule without `from` admits everyone)")
+    assert.lengthOf(rule.ports ?? [], 1, "every rule names its one port")
+  }
+  const forPort = (port: number) => s.ingress.filter((r) => r.ports?.[0]?.port === port && r.ports?.[0]?.protocol === "TCP")
+  assert.deepStrictEqual(forPort(w.listenPort).map((r) => r.from), [apiServerPeers], "HTTPS: the API server only")
+  assert.deepStrictEqual(forPort(w.probePort).map((r) => r.from), [[
+    { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }
+  ]], "probe port: the monitoring namespace only")
+  assert.lengthOf(s.ingress, 2, "no other port")
 }

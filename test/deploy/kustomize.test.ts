@@ -10,8 +10,10 @@ import {
   checkDeployment,
   checkHardening,
   checkInitCerts,
+  checkNetworkPolicy,
   checkNoSelfInjection,
   checkPodDisruptionBudget,
+  checkCaInjection,
   checkRbac,
   checkRegistration,
   checkService,
@@ -43,7 +45,11 @@ describe("deploy/ files", () => {
     const kustomizations = yamlFilesUnder(deployDir).filter((f) => path.basename(f) === "kustomization.yaml")
     assert.sameMembers(kustomizations.map((f) => path.relative(deployDir, path.dirname(f))), [
       "base",
+      "components/doctor",
       "components/namespace",
+      "components/network-policy",
+      "observability",
+      "components/vpa",
       "overlays/gitops",
       "overlays/ha"
     ])
@@ -60,7 +66,10 @@ describe("deploy/ files", () => {
         else assert.isString(patch.patch, `${file}: an inline patch`)
       }
       for (const generator of k.configMapGenerator ?? []) {
-        for (const source of generator.files ?? []) assert.isTrue(fs.existsSync(path.join(dir, source)), `${file}: ${source}`)
+        for (const entry of generator.files ?? []) {
+          const source = entry.includes("=") ? entry.slice(entry.indexOf("=") + 1) : entry // `key=file` form
+          assert.isTrue(fs.existsSync(path.join(dir, source)), `${file}: ${source}`)
+        }
       }
     }
   })
@@ -160,24 +169,34 @@ describe("deploy/overlays/gitops", () => {
     checkNoSelfInjection(objects)
   })
 
-  it("configures the webhook to create nothing and keep only the caBundle, otherwise as the base", () => {
+  it("configures the webhook to touch no registration, otherwise as the base", () => {
     const config = configOf(configText)
     assert.strictEqual(config.webhook.disableCreateMutatingWebhookConfig, true)
-    assert.strictEqual(config.webhook.manageCaBundleOnly, true)
+    assert.strictEqual(config.webhook.manageCaBundleOnly, false)
     const gitops = YAML.parse(configText) as { webhook: Record<string, unknown> }
-    const { disableCreateMutatingWebhookConfig: _d, manageCaBundleOnly: _m, ...rest } = gitops.webhook
+    const { disableCreateMutatingWebhookConfig: _d, ...rest } = gitops.webhook
     assert.deepStrictEqual({ ...gitops, webhook: rest }, YAML.parse(baseConfigText))
     const generator = readKustomization(dir).configMapGenerator?.[0]
     assert.deepStrictEqual(generator, { name: "flyte-pod-webhook-config", behavior: "replace", files: ["config.yaml"] })
   })
 
-  it("shrinks the webhook's ClusterRole to get and patch on its one configuration", () => {
-    const role = readYamlDocs(path.join(dir, "clusterrole.yaml"))[0] as K8sObject
-    assert.deepStrictEqual(role["rules"], [{
-      apiGroups: ["admissionregistration.k8s.io"],
-      resources: ["mutatingwebhookconfigurations"],
-      resourceNames: ["flyte-pod-webhook"],
-      verbs: ["get", "patch"]
-    }])
+  it("has cert-manager's cainjector write the caBundle and removes the webhook's ClusterRole and its binding", () => {
+    checkCaInjection(objects, configOf(configText), "flyte") // rendered.test.ts checks the roles after the patches
+    const deleted = (readKustomization(dir).patches ?? []).map((p) => YAML.parse(p.patch ?? "") as Record<string, unknown>)
+    assert.deepStrictEqual(deleted.map((p) => [p["$patch"], p["kind"], (p["metadata"] as { name: string }).name]), [
+      ["delete", "ClusterRole", "flyte-pod-webhook"],
+      ["delete", "ClusterRoleBinding", "flyte-pod-webhook"]
+    ])
+  })
+})
+
+describe("deploy/components/network-policy", () => {
+  const dir = path.join(deployDir, "components/network-policy")
+
+  it("is a component whose policy admits HTTPS from a placeholder peer no host has, and metrics from monitoring", () => {
+    assert.strictEqual(readKustomization(dir).kind, "Component")
+    const objects = [...localObjects(dir), ...baseObjects]
+    checkNetworkPolicy(objects, baseConfig, [{ ipBlock: { cidr: "192.0.2.0/24" } }]) // RFC 5737 TEST-NET-1
+    assert.include(fs.readFileSync(path.join(dir, "kustomization.yaml"), "utf8"), "path: /spec/ingress/0/from", "says how to set the peers")
   })
 })

@@ -12,11 +12,14 @@ import { execFileSync } from "node:child_process"
 import type { WebhookConfigShape } from "../../src/WebhookConfig.ts"
 import {
   byKind,
+  type RegistrationGrant,
   checkDeployment,
   checkHardening,
   checkInitCerts,
+  checkNetworkPolicy,
   checkNoSelfInjection,
   checkPodDisruptionBudget,
+  checkCaInjection,
   checkRbac,
   checkRegistration,
   checkService,
@@ -33,7 +36,7 @@ const renderedConfig = (objects: ReadonlyArray<K8sObject>): WebhookConfigShape =
   return configOf((configMap["data"] as Record<string, string>)["config.yaml"] ?? "")
 }
 
-const common = (objects: ReadonlyArray<K8sObject>, mode: "full" | "caBundleOnly") => {
+const common = (objects: ReadonlyArray<K8sObject>, mode: RegistrationGrant) => {
   const config = renderedConfig(objects)
   assert.isAtLeast(checkHardening(objects), 2)
   checkNoSelfInjection(objects)
@@ -70,12 +73,34 @@ describe.skipIf(kubectl === undefined)("kubectl kustomize", () => {
     assert.isUndefined(replicasOf(objects), "the autoscaler owns replicas")
   })
 
-  it("overlays/gitops", () => {
+  it("overlays/gitops: the registration is a manifest, its caBundle cainjector's, the webhook holds no grant on it", () => {
     const objects = kustomize("overlays/gitops")
-    const config = common(objects, "caBundleOnly")
-    assert.strictEqual(config.webhook.disableCreateMutatingWebhookConfig, true)
-    assert.strictEqual(config.webhook.manageCaBundleOnly, true)
+    const config = common(objects, "none")
+    checkCaInjection(objects, config, "flyte")
     checkRegistration(objects, "flyte")
+  })
+
+  it("base + components/network-policy, its peer replaced as the component says", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-kustomize-"))
+    try {
+      fs.writeFileSync(path.join(dir, "kustomization.yaml"), [
+        `resources: [${path.relative(dir, path.join(deployDir, "base"))}]`,
+        `components: [${path.relative(dir, path.join(deployDir, "components/network-policy"))}]`,
+        "patches:",
+        "  - target: {kind: NetworkPolicy, name: flyte-pod-webhook}",
+        "    patch: |-",
+        "      - op: replace",
+        "        path: /spec/ingress/0/from",
+        "        value: [{ipBlock: {cidr: 172.16.0.0/28}}]",
+        ""
+      ].join("\n"))
+      const objects = kustomize(path.relative(deployDir, dir))
+      const config = common(objects, "full")
+      checkNetworkPolicy(objects, config, [{ ipBlock: { cidr: "172.16.0.0/28" } }])
+      assert.strictEqual(one(objects, "NetworkPolicy", "flyte-pod-webhook").metadata.namespace, "flyte")
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("another namespace: every reference follows (bindings, and the documented replacement for the registration)", () => {
@@ -92,11 +117,15 @@ describe.skipIf(kubectl === undefined)("kubectl kustomize", () => {
         "    targets:",
         "      - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}",
         "        fieldPaths: [webhooks.*.clientConfig.service.namespace]",
+        "      - select: {kind: MutatingWebhookConfiguration, name: flyte-pod-webhook}",
+        "        fieldPaths: [\"metadata.annotations.[cert-manager.io/inject-ca-from-secret]\"]",
+        "        options: {delimiter: \"/\", index: 0}",
         ""
       ].join("\n"))
       const objects = kustomize(path.relative(deployDir, dir))
       assert.deepStrictEqual(byKind(objects, "Namespace").map((n) => n.metadata.name), ["flyte-other"])
       checkRegistration(objects, "flyte-other")
+      checkCaInjection(objects, renderedConfig(objects), "flyte-other")
       for (const binding of [...byKind(objects, "RoleBinding"), ...byKind(objects, "ClusterRoleBinding")]) {
         for (const subject of binding["subjects"] as ReadonlyArray<{ namespace: string }>) {
           assert.strictEqual(subject.namespace, "flyte-other", binding.metadata.name)
@@ -129,13 +158,34 @@ describe.skipIf(helm === undefined)("helm template", () => {
     for (const name of names(kustomize("base"))) assert.isTrue(chart.has(name), `the chart renders ${name}`)
   })
 
-  it("gitops.enabled", () => {
+  it("gitops.enabled: cainjector writes the caBundle and the webhook holds no grant on any registration", () => {
     const objects = helmTemplate(["--set", "gitops.enabled=true"])
+    const config = common(objects, "none")
+    checkCaInjection(objects, config, "flyte")
+    checkRegistration(objects, "flyte")
+    assert.isFalse(objects.some((o) => o.metadata.name === "flyte-pod-webhook-unregister"), "the chart owns the object")
+    const secret = one(objects, "Secret", "flyte-pod-webhook-secret")
+    assert.strictEqual(secret.metadata.annotations?.["helm.sh/hook"], "pre-install", "exists before init-certs runs")
+    assert.isBelow(Number(secret.metadata.annotations?.["helm.sh/hook-weight"]), -10, "before init-certs' own hooks")
+  })
+
+  it("gitops.enabled with caBundleFrom=webhook: the webhook patches the caBundle (get + patch)", () => {
+    const objects = helmTemplate(["--set", "gitops.enabled=true", "--set", "gitops.caBundleFrom=webhook"])
     const config = common(objects, "caBundleOnly")
     assert.strictEqual(config.webhook.disableCreateMutatingWebhookConfig, true)
     assert.strictEqual(config.webhook.manageCaBundleOnly, true)
     checkRegistration(objects, "flyte")
-    assert.isFalse(objects.some((o) => o.metadata.name === "flyte-pod-webhook-unregister"), "the chart owns the object")
+    assert.isUndefined(one(objects, "MutatingWebhookConfiguration", "flyte-pod-webhook").metadata.annotations)
+    assert.lengthOf(byKind(objects, "Secret"), 0)
+  })
+
+  it("networkPolicy.enabled: HTTPS from the given peers only, metrics from monitoring; refused without peers", () => {
+    const peers = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }]
+    const objects = helmTemplate(["--set", "networkPolicy.enabled=true", "--set-json", `networkPolicy.apiServerPeers=${JSON.stringify(peers)}`])
+    checkNetworkPolicy(objects, common(objects, "full"), peers)
+    assert.lengthOf(byKind(helmTemplate(), "NetworkPolicy"), 0, "off by default")
+    assert.include(helmTemplateError(["--set", "networkPolicy.enabled=true"]), "networkPolicy.apiServerPeers must name where the API server calls from")
+    assert.include(helmTemplateError(["--set-json", "networkPolicy.apiServerPeers=[{\"cidr\":\"10.0.0.0/8\"}]"]), "apiServerPeers")
   })
 
   it("high availability values", () => {
@@ -184,7 +234,7 @@ describe.skipIf(helm === undefined)("helm template", () => {
 })
 
 describe.skipIf(kubectl === undefined || helm === undefined)("deploy/render.sh (what the end-to-end suite applies)", () => {
-  it("renders all six variants into the namespace it is given", () => {
+  it("renders all eight variants into the namespace it is given", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-render-"))
     try {
       execFileSync("bash", [path.join(deployDir, "render.sh"), out, "render-check"], {
@@ -193,7 +243,8 @@ describe.skipIf(kubectl === undefined || helm === undefined)("deploy/render.sh (
       })
       const files = fs.readdirSync(out).sort()
       assert.deepStrictEqual(files, [
-        "helm-default.yaml", "helm-gitops.yaml", "helm-ha.yaml", "kustomize-base.yaml", "kustomize-gitops.yaml", "kustomize-ha.yaml"
+        "helm-default.yaml", "helm-gitops.yaml", "helm-ha.yaml", "helm-network-policy.yaml",
+        "kustomize-base.yaml", "kustomize-gitops.yaml", "kustomize-ha.yaml", "kustomize-network-policy.yaml"
       ])
       for (const file of files) {
         const objects = parseYamlStream(fs.readFileSync(path.join(out, file), "utf8"))
@@ -202,7 +253,10 @@ describe.skipIf(kubectl === undefined || helm === undefined)("deploy/render.sh (
           if (object.kind === "ClusterRole" || object.kind === "ClusterRoleBinding" || object.kind === "MutatingWebhookConfiguration") continue
           assert.strictEqual(object.metadata.namespace, "render-check", `${file}: ${object.kind} ${object.metadata.name}`)
         }
-        if (file.includes("gitops")) checkRegistration(objects, "render-check")
+        if (file.includes("gitops")) {
+          checkRegistration(objects, "render-check")
+          checkCaInjection(objects, renderedConfig(objects), "render-check")
+        }
       }
     } finally {
       fs.rmSync(out, { recursive: true, force: true })

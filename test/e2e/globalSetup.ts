@@ -2,8 +2,10 @@
  * Global setup of the end-to-end project (vitest.config.ts): builds the control-plane binaries from their Go
  * modules (test/e2e/tools/build.sh; cached, so only the first run on a machine takes minutes), starts one etcd
  * and one kube-apiserver for the whole run, installs deploy/base's RBAC, and hands the tests the connection
- * (harness/Context.ts). Tears everything down afterwards; the run's folder (certificates, kubeconfigs, every
- * process's log, the audit log) is deleted unless a test failed or KEEP_E2E_TMP=1, and its path is printed.
+ * (harness/Context.ts). The container image (deploy/image/build.sh) builds at the same time, for the image
+ * scenario (image.test.ts) and test/deploy/image-archive.test.ts. Tears everything down afterwards; the run's
+ * folder (certificates, kubeconfigs, every process's log, the audit log) is deleted unless a test failed or
+ * KEEP_E2E_TMP=1, and its path is printed.
  *
  * SKIP_E2E=1 skips the suite explicitly: a loud line here, and every e2e test reported as skipped.
  * Without Go the build fails and so does the suite, with the message saying what to install.
@@ -18,6 +20,7 @@ import { ControlPlane, InstallNamespace } from "./harness/ControlPlane.ts"
 import { installRbac } from "./harness/Install.ts"
 import { stopAll, tail } from "./harness/Processes.ts"
 import { RepoRoot } from "./harness/Tools.ts"
+import { prebuildImage } from "../deploy/ImageBuild.ts"
 
 const banner = (lines: ReadonlyArray<string>) => {
   const bar = "=".repeat(100)
@@ -64,7 +67,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("e2e", { skip: true, reason })
     return async () => {}
   }
-  const binDir = await buildBinaries()
+  // The image (test/e2e/image.test.ts, test/deploy/image-archive.test.ts) builds beside the control plane.
+  const [binDir] = await Promise.all([buildBinaries(), prebuildImage()])
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flyte-pod-webhook-e2e-"))
   const controlPlane = new ControlPlane(binDir, dir)
   const teardown = async () => {

@@ -1,6 +1,7 @@
 /**
- * Scenario 10: every install variant in deploy/ (the kustomize base, the HA and GitOps overlays, and the Helm
- * chart rendered by `helm template` in its default, HA and GitOps forms, all via deploy/render.sh with the
+ * Scenario 10: every install variant in deploy/ (the kustomize base, the HA and GitOps overlays, the base with the
+ * NetworkPolicy component, and the Helm chart rendered by `helm template` in its default, HA, GitOps and
+ * NetworkPolicy forms, all via deploy/render.sh with the
  * kubectl and helm built from their Go modules) applies to the real API server with a server-side dry run:
  * every object passes the API server's schema (strict field validation), defaulting and admission.
  */
@@ -14,7 +15,10 @@ import { describeRun, kubectl, must, RepoRoot } from "./harness/Tools.ts"
 import { uniqueName } from "./harness/Webhook.ts"
 import type { ApiJson } from "./harness/Api.ts"
 
-const Variants = ["kustomize-base", "kustomize-ha", "kustomize-gitops", "helm-default", "helm-ha", "helm-gitops"]
+const Variants = [
+  "kustomize-base", "kustomize-ha", "kustomize-gitops", "kustomize-network-policy",
+  "helm-default", "helm-ha", "helm-gitops", "helm-network-policy"
+]
 
 describeE2e("scenario 10: every manifest in deploy/ applies with a server-side dry run", () => {
   let api: Api
@@ -43,9 +47,13 @@ describeE2e("scenario 10: every manifest in deploy/ applies with a server-side d
     const file = path.join(out, `${variant}.yaml`)
     const objects = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS()).filter((o) => o !== null)
     assert.isAbove(objects.length, 5, `${variant} renders the install's objects`)
-    for (const kind of ["Deployment", "Service", "ServiceAccount", "ClusterRole", "Job"]) {
+    // GitOps: the registration and its cainjector-enabled Secret are manifests, and the webhook has no ClusterRole
+    const kinds = variant.endsWith("gitops") ? ["MutatingWebhookConfiguration", "Secret"]
+      : variant.endsWith("network-policy") ? ["ClusterRole", "NetworkPolicy"] : ["ClusterRole"]
+    for (const kind of ["Deployment", "Service", "ServiceAccount", "Role", "Job", ...kinds]) {
       assert.isTrue(objects.some((o: ApiJson) => o.kind === kind), `${variant} has a ${kind}`)
     }
+    if (variant.endsWith("gitops")) assert.isFalse(objects.some((o: ApiJson) => o.kind === "ClusterRole" && o.metadata.name === "flyte-pod-webhook"))
     const ran = await kubectl(control().binDir, control().admin.kubeconfig, [
       "apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", file
     ])

@@ -86,7 +86,60 @@ const dispatch = (transport: KubeTransport, method: string, url: URL, contentTyp
       return transport.patchWebhookConfiguration(name, json(), manager, signal)
     }
   }
-  return Promise.reject(new TransportFailure({ status: 404, reason: "NotFound", message: `no route ${method} ${url.pathname}` }))
+  return dispatchDoctor(transport, method, url, json) ??
+    Promise.reject(new TransportFailure({ status: 404, reason: "NotFound", message: `no route ${method} ${url.pathname}` }))
+}
+
+/** Answered: a body with its own status, content type and headers (dry-run refusals, warnings, /metrics). */
+class Answered {
+  readonly status: number
+  readonly body: string
+  readonly headers: Record<string, string>
+  constructor(status: number, body: string, headers: Record<string, string>) {
+    this.status = status
+    this.body = body
+    this.headers = headers
+  }
+}
+
+const ServicePath = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/
+const SlicesPath = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices$/
+const NamespacePath = /^\/api\/v1\/namespaces\/([^/]+)$/
+const ReviewPath = /^\/apis\/authorization\.k8s\.io\/v1\/(self)?subjectaccessreviews$/
+const PodsPath = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/
+const ProxyPath = /^\/api\/v1\/namespaces\/([^/]+)\/services\/https:([^:/]+):([^/]+)\/proxy(\/.*)$/
+
+/** dispatchDoctor: the read-only calls `doctor` makes (src/kube/FakeCluster.ts behind them). */
+const dispatchDoctor = (transport: KubeTransport, method: string, url: URL, json: () => any): Promise<unknown> | undefined => {
+  const signal = new AbortController().signal
+  let m: RegExpExecArray | null
+  if (method === "GET" && url.pathname === "/metrics") {
+    return transport.getApiServerMetrics(signal).then((text) => new Answered(200, text, { "content-type": "text/plain; version=0.0.4" }))
+  }
+  if (method === "POST" && (m = ProxyPath.exec(url.pathname)) !== null) {
+    return transport.proxyServicePost(m[1]!, m[2]!, m[3]!, m[4]!, json(), signal)
+  }
+  if (method === "GET" && (m = ServicePath.exec(url.pathname)) !== null) return transport.getService(m[1]!, m[2]!, signal)
+  if (method === "GET" && (m = SlicesPath.exec(url.pathname)) !== null) {
+    const service = (url.searchParams.get("labelSelector") ?? "").replace(/^kubernetes\.io\/service-name=/, "")
+    return transport.listEndpointSlices(m[1]!, service, signal).then((items) => ({ kind: "EndpointSliceList", apiVersion: "discovery.k8s.io/v1", metadata: {}, items }))
+  }
+  if (method === "GET" && (m = NamespacePath.exec(url.pathname)) !== null) return transport.getNamespace(m[1]!, signal)
+  if (method === "POST" && (m = ReviewPath.exec(url.pathname)) !== null) {
+    const spec = json().spec
+    return transport.reviewAccess({ ...(m[1] === undefined ? { user: spec.user, groups: spec.groups } : {}), ...spec.resourceAttributes }, signal)
+      .then((status) => ({ kind: m![1] === undefined ? "SubjectAccessReview" : "SelfSubjectAccessReview", apiVersion: "authorization.k8s.io/v1", spec, status }))
+  }
+  if (method === "POST" && (m = PodsPath.exec(url.pathname)) !== null && url.searchParams.get("dryRun") === "All") {
+    return transport.createPodDryRun(m[1]!, json(), signal).then((answer) => {
+      if (answer._tag === "Refused") {
+        throw new TransportFailure({ status: answer.status, reason: answer.reason, message: answer.message })
+      }
+      const warnings = answer.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", ")
+      return new Answered(201, JSON.stringify(answer.pod), { "content-type": "application/json", ...(warnings === "" ? {} : { warning: warnings }) })
+    })
+  }
+  return undefined
 }
 
 export const startFakeApiServer = async (): Promise<FakeApiServer> => {
@@ -111,6 +164,10 @@ export const startFakeApiServer = async (): Promise<FakeApiServer> => {
     }
     try {
       const result = await dispatch(transport, req.method ?? "", url, contentType ?? "", body)
+      if (result instanceof Answered) {
+        res.writeHead(result.status, result.headers)
+        return void res.end(result.body)
+      }
       res.writeHead(req.method === "POST" ? 201 : 200, { "content-type": "application/json" })
       res.end(JSON.stringify(result))
     } catch (error) {

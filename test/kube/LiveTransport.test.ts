@@ -1,6 +1,7 @@
 import { KubeConfig } from "@kubernetes/client-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import * as net from "node:net"
 import { type CallPolicy, makeKubeClient } from "../../src/kube/KubeClient.ts"
 import { makeLiveTransport } from "../../src/kube/LiveTransport.ts"
 import { type FakeApiServer, kubeconfigText, startFakeApiServer } from "./FakeApiServer.ts"
@@ -11,10 +12,11 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const client = (policy: CallPolicy = { timeout: "2 seconds", retries: 2, backoff: "5 millis" }) => {
+const client = (policy: CallPolicy = { timeout: "2 seconds", retries: 2, backoff: "5 millis" }, url?: string) => {
   const config = new KubeConfig()
-  config.loadFromString(kubeconfigText(api.url, api.caPem))
-  return makeKubeClient(makeLiveTransport(config).transport, policy)
+  config.loadFromString(kubeconfigText(url ?? api.url, api.caPem))
+  const live = makeLiveTransport(config)
+  return makeKubeClient(live.transport, policy, live.server)
 }
 
 const last = () => api.requests[api.requests.length - 1]
@@ -83,4 +85,36 @@ describe("live transport (@kubernetes/client-node) against an HTTPS fake API ser
       assert.include(error.message, "no answer within")
       assert.strictEqual(api.requests.length - before, 2)
     }))
+
+  it.live("a budget bounds the whole call, however many retries remain; the message names the server", () =>
+    Effect.gen(function*() {
+      const kube = client({ timeout: "300 millis", retries: 10, backoff: "5 millis", budget: "500 millis" })
+      api.hangNext(10)
+      const before = api.requests.length
+      const error = yield* kube.getSecret("ns4", "h").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "Unavailable")
+      assert.strictEqual(error.message, `get secrets "h" in namespace ns4: API server ${api.url} gave no answer within 500ms`)
+      assert.isBelow(api.requests.length - before, 11, "cut before the retries ran out")
+    }))
+
+  it.live("no server at the URL: the message names the URL and the socket error, not only \"fetch failed\"", () =>
+    Effect.gen(function*() {
+      const closed = yield* Effect.promise(() => closedPort())
+      const kube = client({ timeout: "2 seconds", retries: 1, backoff: "5 millis" }, `https://127.0.0.1:${closed}`)
+      const error = yield* kube.getSecret("ns5", "s").pipe(Effect.flip)
+      assert.strictEqual(error._tag, "Unavailable")
+      assert.strictEqual(
+        error.message,
+        `get secrets "s" in namespace ns5: API server https://127.0.0.1:${closed} unreachable: connect ECONNREFUSED 127.0.0.1:${closed}`
+      )
+    }))
 })
+
+/** closedPort: a loopback port nothing listens on (bound once, then released). */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })

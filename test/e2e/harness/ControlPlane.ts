@@ -5,12 +5,16 @@
  * certificate, plus an audit policy that records Pod writes at level Request. No kubelet, scheduler or
  * controllers: Pods stay Pending and namespaces never finish deleting, which is all admission needs.
  *
+ * The API server also presents a client certificate to the one webhook address the client-certificate scenario
+ * registers (AdmissionAuth.ts, `--admission-control-config-file`); every other webhook is called as before.
+ *
  * It also writes the kubeconfigs the tests use: an admin (system:masters) and two ServiceAccount-like
  * identities with only what our deploy manifests grant them (RBAC ServiceAccount subjects match the user
  * `system:serviceaccount:<ns>:<name>`, whatever authenticated it): the webhook and the init-certs Job.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { prepareAdmissionAuth, type WebhookClientAuth } from "./AdmissionAuth.ts"
 import { Api, type Identity } from "./Api.ts"
 import { kubeconfigText } from "./Identities.ts"
 import { issue, makeCa, serviceAccountKeys } from "./Pki.ts"
@@ -34,6 +38,8 @@ export interface ControlPlaneInfo {
   readonly webhook: Identity
   /** ServiceAccount flyte-pod-webhook-init-certs in InstallNamespace. */
   readonly initCerts: Identity
+  /** The webhook address the API server presents a client certificate to, and those certificates. */
+  readonly webhookClientAuth: WebhookClientAuth
 }
 
 /**
@@ -66,6 +72,13 @@ const exitedReason = (process: ManagedProcess) => () =>
 
 const MaxTries = 3
 
+/** For bench/cluster.ts: no audit log (it costs the API server per Pod), and extra flags. */
+export interface ControlPlaneOptions {
+  readonly audit?: boolean
+  readonly etcdArgs?: ReadonlyArray<string>
+  readonly apiserverArgs?: ReadonlyArray<string>
+}
+
 export class ControlPlane {
   private etcd: ManagedProcess | undefined
   private apiserver: ManagedProcess | undefined
@@ -73,10 +86,12 @@ export class ControlPlane {
 
   private readonly binDir: string
   private readonly dir: string
+  private readonly options: ControlPlaneOptions
 
-  constructor(binDir: string, dir: string) {
+  constructor(binDir: string, dir: string, options: ControlPlaneOptions = {}) {
     this.binDir = binDir
     this.dir = dir
+    this.options = options
   }
 
   async start(): Promise<ControlPlaneInfo> {
@@ -110,8 +125,10 @@ export class ControlPlane {
       initCerts: serviceAccount("flyte-pod-webhook-init-certs")
     }
 
+    const admission = await prepareAdmissionAuth(path.join(pki, "admission"))
     const etcdPort = await this.startEtcd()
     const server = await this.startApiServer(etcdPort, {
+      admissionConfig: admission.configFile,
       caFile,
       certFile: write("apiserver.crt", serving.certPem),
       keyFile: write("apiserver.key", serving.keyPem),
@@ -136,7 +153,8 @@ export class ControlPlane {
       logs: [this.etcd!.logFile, this.apiserver!.logFile],
       admin: identity(users.admin),
       webhook: identity(users.webhook),
-      initCerts: identity(users.initCerts)
+      initCerts: identity(users.initCerts),
+      webhookClientAuth: admission.auth
     }
     return this.info
   }
@@ -159,7 +177,8 @@ export class ControlPlane {
           `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
           `--initial-cluster=e2e=http://127.0.0.1:${peer}`,
           "--unsafe-no-fsync=true",
-          "--log-level=warn"
+          "--log-level=warn",
+          ...(this.options.etcdArgs ?? [])
         ],
         logFile: path.join(this.dir, "etcd.log")
       })
@@ -181,6 +200,7 @@ export class ControlPlane {
   private async startApiServer(
     etcdPort: number,
     files: {
+      readonly admissionConfig: string
       readonly caFile: string
       readonly certFile: string
       readonly keyFile: string
@@ -216,9 +236,11 @@ export class ControlPlane {
           `--service-account-issuer=https://127.0.0.1:${port}/`,
           `--service-account-key-file=${files.saPub}`,
           `--service-account-signing-key-file=${files.saKey}`,
-          `--audit-policy-file=${files.auditPolicy}`,
-          `--audit-log-path=${files.auditLog}`,
-          "--audit-log-format=json"
+          ...(this.options.audit === false
+            ? []
+            : [`--audit-policy-file=${files.auditPolicy}`, `--audit-log-path=${files.auditLog}`, "--audit-log-format=json"]),
+          `--admission-control-config-file=${files.admissionConfig}`,
+          ...(this.options.apiserverArgs ?? [])
         ],
         logFile: path.join(this.dir, "kube-apiserver.log")
       })

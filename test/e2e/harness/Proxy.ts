@@ -52,6 +52,9 @@ export class RoundRobinProxy {
 
   private accept(client: net.Socket): void {
     this.track(client)
+    // Nagle's algorithm off on both legs: kube-proxy forwards packets in the kernel and never holds one back,
+    // while a user-space relay with Nagle on may hold a small segment until the previous one is acknowledged.
+    client.setNoDelay(true)
     client.pause()
     client.on("error", () => client.destroy())
     this.connect(client, this.backends.length)
@@ -64,7 +67,7 @@ export class RoundRobinProxy {
       return
     }
     const port = this.backends[this.next++ % this.backends.length]!
-    const upstream = net.connect(port, "127.0.0.1")
+    const upstream = net.connect({ port, host: "127.0.0.1", noDelay: true })
     this.track(upstream)
     upstream.once("connect", () => {
       this.handed.set(port, (this.handed.get(port) ?? 0) + 1)

@@ -48,7 +48,19 @@ export interface DeploymentOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Skip waiting for the API server to call us (tests that stop the deployment before it registers). */
   readonly waitCalled?: boolean
+  /** The port the registered URL (the proxy) listens on. Default: any free one. */
+  readonly proxyPort?: number
+  /**
+   * How a replica starts, given the CLI's arguments and its environment. Default: `node bin/flyte-pod-webhook.js
+   * <args>` on this Node 24. The image scenario runs the built image's entrypoint instead (deploy/image/run.sh).
+   */
+  readonly launch?: Launcher
 }
+
+export type Launcher = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>>
+) => { readonly command: string; readonly args: ReadonlyArray<string> }
 
 export interface Replica {
   readonly index: number
@@ -145,19 +157,22 @@ export class Deployment {
   /** spawn starts replica `index` and resolves when it serves (its ports read from its log). */
   async spawn(index: number): Promise<Replica> {
     const { identity, name } = this.options
+    const env = baseEnv({
+      KUBECONFIG: identity.kubeconfig,
+      POD_NAMESPACE: InstallNamespace,
+      POD_NAME: `${name}-${index}`,
+      ...MarkerEnv,
+      ...this.options.env
+    })
+    const args = ["serve", "--config", this.configFor(index)]
+    const launch = this.options.launch?.(args, env) ?? { command: process.execPath, args: [CliEntry, ...args] }
     const child = new ManagedProcess({
       name: `${name}-${index}`,
-      command: process.execPath,
-      args: [CliEntry, "serve", "--config", this.configFor(index)],
+      command: launch.command,
+      args: launch.args,
       cwd: RepoRoot,
       logFile: path.join(this.options.dir, `${name}-${index}.log`),
-      env: baseEnv({
-        KUBECONFIG: identity.kubeconfig,
-        POD_NAMESPACE: InstallNamespace,
-        POD_NAME: `${name}-${index}`,
-        ...MarkerEnv,
-        ...this.options.env
-      })
+      env
     })
     const serving = await until(`${child.name} to serve`, () => servingLine(child.log()), {
       timeoutMs: 60_000,
@@ -215,7 +230,7 @@ export class Deployment {
   static async start(options: DeploymentOptions): Promise<Deployment> {
     const deployment = new Deployment(options)
     fs.mkdirSync(path.join(options.dir, `${options.name}-global-secrets`), { recursive: true })
-    await deployment.proxy.listen()
+    await deployment.proxy.listen(options.proxyPort)
     try {
       await Promise.all(Array.from({ length: options.replicas ?? 1 }, (_, index) => deployment.spawn(index)))
       await deployment.waitReady()

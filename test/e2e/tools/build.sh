@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the end-to-end control-plane binaries (etcd, kube-apiserver, kubectl, helm) from the
-# Go modules pinned in this folder, into a cache folder keyed by a hash of the pins:
+# Builds the end-to-end control-plane binaries (etcd, kube-apiserver, kubectl, helm) and the observability
+# test tools (promtool; the Prometheus Operator's CRDs in crds/) from the Go modules pinned in this folder,
+# into a cache folder keyed by a hash of the pins:
 #
-#   ${XDG_CACHE_HOME:-~/.cache}/flyte-pod-webhook/e2e-bin/<key>/{etcd,kube-apiserver,kubectl,helm,stamp}
+#   ${XDG_CACHE_HOME:-~/.cache}/flyte-pod-webhook/e2e-bin/<key>/{etcd,kube-apiserver,kubectl,helm,promtool,crds/,stamp}
 #
 # Prints that folder (one line, on stdout; logs go to stderr). When the folder already has its
 # `stamp`, nothing is built. Usage:  BIN_DIR="$(bash test/e2e/tools/build.sh)"
@@ -50,6 +51,7 @@ fi
 
 # --- the cache key: hash of every go.mod/go.sum, this script and the Go version ------------------
 MODULE_DIRS=("$TOOLS_DIR" "$TOOLS_DIR/etcd" "$TOOLS_DIR/helm")
+MODULE_DIRS+=("$TOOLS_DIR/promtool" "$TOOLS_DIR/prometheus-operator") # observability pack (issue 13)
 KEY="$(
   {
     for d in "${MODULE_DIRS[@]}"; do
@@ -104,13 +106,24 @@ build "$TOOLS_DIR/etcd" "$TMP/etcd" "" go.etcd.io/etcd/server/v3
 build "$TOOLS_DIR/helm" "$TMP/helm" " -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
   helm.sh/helm/v3/cmd/helm
 
-for b in etcd kube-apiserver kubectl helm; do
+# Observability pack (issue 13): promtool for `promtool test rules`, and the Prometheus Operator's CRDs
+# (ServiceMonitor, PrometheusRule) for server-side dry runs; the CRDs come from the module's zip, verified
+# against prometheus-operator/go.sum.
+build "$TOOLS_DIR/promtool" "$TMP/promtool" "" github.com/prometheus/prometheus/cmd/promtool
+OPERATOR_DIR="$(cd "$TOOLS_DIR/prometheus-operator" && "$GO" mod download -json github.com/prometheus-operator/prometheus-operator \
+  | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+mkdir -p "$TMP/crds"
+for crd in servicemonitors prometheusrules; do
+  cp "$OPERATOR_DIR/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" "$TMP/crds/"
+done
+
+for b in etcd kube-apiserver kubectl helm promtool; do
   [[ -x "$TMP/$b" ]] || { log "missing binary $b after build"; exit 1; }
 done
 {
   echo "key=$KEY"
   echo "go=$GOVERSION"
-  echo "kubernetes=$K8S_VERSION etcd=$ETCD_VERSION helm=$HELM_VERSION"
+  echo "kubernetes=$K8S_VERSION etcd=$ETCD_VERSION helm=$HELM_VERSION prometheus=v0.316.0 prometheus-operator=v0.85.0"
   echo "build_seconds=$((SECONDS - START))"
 } > "$TMP/stamp"
 

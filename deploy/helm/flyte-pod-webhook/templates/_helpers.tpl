@@ -24,6 +24,12 @@ app.kubernetes.io/component: webhook
 {{- end -}}
 {{- end -}}
 
+{{/* Who writes the registration's caBundle: webhook (it registers itself, or gitops.caBundleFrom=webhook) or
+cainjector (gitops.enabled with the default caBundleFrom). */}}
+{{- define "fpw.caBundleFrom" -}}
+{{- if .Values.gitops.enabled }}{{ .Values.gitops.caBundleFrom | default "cainjector" }}{{ else }}webhook{{ end }}
+{{- end -}}
+
 {{/* Keys the chart sets from its own values or that the manifests depend on; `config` may not set them. */}}
 {{- define "fpw.ownedKeys" -}}
 certDir certSource listenPort probePort serviceName servicePort secretName secretManagerType secretManagerTypes awsSecretManager gcpSecretManager azureSecretManager vaultSecretManager failurePolicy timeoutSeconds namespaceSelector drainDelay shutdownTimeout disableCreateMutatingWebhookConfig manageCaBundleOnly webhookUrl
@@ -63,7 +69,9 @@ that it sets none of them).
 {{- with .Values.namespaceSelector }}{{ $_ := set $w "namespaceSelector" . }}{{ end }}
 {{- if .Values.gitops.enabled }}
 {{- $_ := set $w "disableCreateMutatingWebhookConfig" true }}
+{{- if eq (include "fpw.caBundleFrom" .) "webhook" }}
 {{- $_ := set $w "manageCaBundleOnly" true }}
+{{- end }}
 {{- end }}
 {{- $w = mustMergeOverwrite $w (deepCopy .Values.config) }}
 {{- $s := dict "secrets-prefix" .Values.secrets.secretsPrefix "env-prefix" .Values.secrets.envPrefix }}
