@@ -17,8 +17,17 @@ import { identify, MAX_UID_LENGTH } from "./ReviewIdentity.ts"
 export const SupportedVersions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"] as const
 export type AdmissionVersion = (typeof SupportedVersions)[number]
 
-const GroupVersionKind = Schema.Struct({ group: Schema.String, version: Schema.String, kind: Schema.String })
-const GroupVersionResource = Schema.Struct({ group: Schema.String, version: Schema.String, resource: Schema.String })
+// Only `kind.kind` and `resource.resource` are read; group and version are checked when present.
+const GroupVersionKind = Schema.Struct({
+  group: Schema.optionalKey(Schema.String),
+  version: Schema.optionalKey(Schema.String),
+  kind: Schema.String
+})
+const GroupVersionResource = Schema.Struct({
+  group: Schema.optionalKey(Schema.String),
+  version: Schema.optionalKey(Schema.String),
+  resource: Schema.String
+})
 
 /** The request fields the webhook reads. */
 export const AdmissionRequestSchema = Schema.Struct({

@@ -44,7 +44,7 @@ describe("certificate readiness gate", () => {
     expect(ready.status).toBe(503)
     expect(ready.json()).toStrictEqual({
       ready: false,
-      closed: { certificate: `the serving certificate expired at ${expired.notAfter.toISOString()}` }
+      closed: { certificate: `serving certificate ${expired.fingerprint} expired at ${expired.notAfter.toISOString()}` }
     })
   })
 
