@@ -33,6 +33,8 @@ import type { RequestFields, RequestLog } from "./RequestLog.ts"
 import type { RequestOutcome, WebhookMetrics } from "./WebhookMetrics.ts"
 
 export interface MutateDeps {
+  /** With `webhook.clientNames`: why the request's TLS connection may not call the webhook, or undefined. */
+  readonly refusedClient?: ((socket: object) => string | undefined) | undefined
   readonly mutator: MutatorShape
   readonly slots: AdmissionSlots
   readonly budget: BodyBudget
@@ -158,17 +160,19 @@ export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResp
   const mutate = (request: HttpServerRequest.HttpServerRequest, query: string, started: number) =>
     Effect.suspend(() => {
       const source = NodeHttpServerRequest.toIncomingMessage(request) as http.IncomingMessage
-      const contentType = source.headers["content-type"]
+      // Headers are read through the platform's Headers (a null-prototype map: no name reads Object.prototype).
+      const headers = request.headers
+      const contentType = headers["content-type"]
       if (!isJsonContentType(contentType)) {
         const got = contentType === undefined ? "none" : contentType.slice(0, 100)
         return send(refused(undefined, "invalid", 415, "UnsupportedMediaType", `content type ${got}; expected application/json`), started)
       }
-      const declared = Number(source.headers["content-length"] ?? 0)
+      const declared = Number(headers["content-length"] ?? 0)
       if (declared > DRAIN_BYTES) {
         // Too large to drain: refuse now and close; the client cannot be sent this answer if it never reads.
         return send(refused(undefined, "rejected", 413, "RequestEntityTooLarge", TOO_LARGE, CLOSE), started)
       }
-      if (source.headers["expect"]?.toLowerCase() === "100-continue") {
+      if (headers["expect"]?.toLowerCase() === "100-continue") {
         // Node leaves `Expect: 100-continue` to the handler; the body is read next, so ask for it.
         NodeHttpServerRequest.toServerResponse(request).writeContinue()
       }
@@ -188,6 +192,10 @@ export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResp
     const url = request.url
     const q = url.indexOf("?")
     const path = q < 0 ? url : url.slice(0, q)
+    if (deps.refusedClient !== undefined) {
+      const refusal = deps.refusedClient(NodeHttpServerRequest.toIncomingMessage(request).socket)
+      if (refusal !== undefined) return send(refused(undefined, "rejected", 403, "Forbidden", refusal, CLOSE), started)
+    }
     if (!MUTATE_PATHS.has(path)) {
       const message = `no route ${JSON.stringify(path.slice(0, 200))}; use POST /mutate--v1-pod or /mutate`
       return send(refused(undefined, "invalid", 404, "NotFound", message), started)

@@ -32,6 +32,31 @@ export interface TlsPolicy {
 
 export const DEFAULT_TLS_POLICY: TlsPolicy = { minVersion: "TLSv1.2", tls12Ciphers: [], clientCa: undefined }
 
+/** tlsPolicy: the policy the config asks for (`webhook.tlsMinVersion`, `tlsCipherSuites`), with a client CA. */
+export const tlsPolicy = (
+  webhook: { readonly tlsMinVersion: "1.2" | "1.3"; readonly tlsCipherSuites: ReadonlyArray<string> },
+  clientCa: Buffer | undefined
+): TlsPolicy => ({
+  minVersion: webhook.tlsMinVersion === "1.3" ? "TLSv1.3" : "TLSv1.2",
+  tls12Ciphers: webhook.tlsCipherSuites,
+  clientCa
+})
+
+/**
+ * clientNameProblem: why a verified client certificate is not one `webhook.clientNames` allows (its CN or one of
+ * its DNS SANs must be listed), or undefined when it is; an empty list allows any certificate of the client CA.
+ */
+export const clientNameProblem = (peer: tls.PeerCertificate | undefined, allowed: ReadonlyArray<string>): string | undefined => {
+  if (allowed.length === 0) return undefined
+  if (peer === undefined || Object.keys(peer).length === 0) return "no client certificate"
+  const cn = typeof peer.subject?.CN === "string" ? [peer.subject.CN] : []
+  const sans = (peer.subjectaltname ?? "").split(", ").filter((n) => n.startsWith("DNS:")).map((n) => n.slice(4))
+  const names = [...cn, ...sans]
+  if (names.some((name) => allowed.includes(name))) return undefined
+  const shown = names.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 100))).join(", ")
+  return `the client certificate (${shown || "no name"}) is not one of webhook.clientNames`
+}
+
 /** secureContextOptions: the listener's TLS options for a pair under a policy (also used on every swap). */
 export const secureContextOptions = (pair: TlsPair, policy: TlsPolicy): tls.SecureContextOptions & tls.TlsOptions => ({
   cert: pair.certPem,

@@ -16,11 +16,13 @@
  *    any remaining connection is cut; the probe port closes last.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Data, Duration, Effect, Layer, LogLevel, References, Schedule, Stream } from "effect"
+import { Context, Data, Duration, Effect, Layer, LogLevel, Option, References, Schedule, Stream } from "effect"
 import { HttpMiddleware, type HttpServerRequest } from "effect/http"
 import type * as https from "node:https"
 import type * as net from "node:net"
+import type * as tls from "node:tls"
 import { Mutator } from "../admission/Mutator.ts"
+import { type ClientCaError, ClientCaFile } from "../services/ClientCaFile.ts"
 import { Readiness } from "../services/Readiness.ts"
 import { TlsMaterial } from "../services/TlsMaterial.ts"
 import type { TlsPair } from "../services/TlsPair.ts"
@@ -31,7 +33,7 @@ import { type AdmissionSlots, makeAdmissionSlots } from "./AdmissionSlots.ts"
 import { type BodyBudget, makeBodyBudget } from "./BodyBudget.ts"
 import { closeGracefully, createProbeServer, listen } from "./ProbeServer.ts"
 import { RequestLog } from "./RequestLog.ts"
-import { DEFAULT_TLS_POLICY, secureContextOptions } from "./TlsPolicy.ts"
+import { clientNameProblem, secureContextOptions, tlsPolicy } from "./TlsPolicy.ts"
 import { WebhookMetrics } from "./WebhookMetrics.ts"
 
 /** ListenError: a listener could not bind (port in use, address not available). */
@@ -78,7 +80,11 @@ const make = Effect.gen(function*() {
     certificateReloadFailures: () => Effect.runSync(tls.reloadFailures)
   })
 
+  // webhook.clientNames: each TLS connection's verified client certificate is checked once, when it is made; a
+  // request on a connection whose certificate is not allowed is refused (403) before its body is read.
+  const refusedClients = new WeakMap<object, string>()
   const app = makeAdmissionApp({
+    refusedClient: webhook.clientNames.length === 0 ? undefined : (socket) => refusedClients.get(socket),
     mutator,
     slots,
     budget,
@@ -95,7 +101,10 @@ const make = Effect.gen(function*() {
     (counted) => Effect.andThen(Effect.sync(() => void open++), counted)
   )
 
-  const policy = DEFAULT_TLS_POLICY
+  // TLS: the config's policy, and the client CA when client certificates are required (issue 10). A new serving
+  // pair or a new client CA bundle swaps the secure context for new connections.
+  const clientCa = yield* ClientCaFile
+  let policy = tlsPolicy(webhook, Option.getOrUndefined(yield* clientCa.current)?.pem)
   const server: https.Server = createAdmissionListener(
     secureContextOptions(pair, policy),
     webhook.maxConnections,
@@ -106,6 +115,21 @@ const make = Effect.gen(function*() {
       Effect.sync(() => {
         server.setSecureContext(secureContextOptions(next, policy))
         pair = next
+      })
+    ),
+    Effect.forkScoped
+  )
+  if (webhook.clientNames.length > 0) {
+    server.on("secureConnection", (socket: tls.TLSSocket) => {
+      const problem = clientNameProblem(socket.getPeerCertificate(), webhook.clientNames)
+      if (problem !== undefined) refusedClients.set(socket, problem)
+    })
+  }
+  yield* clientCa.changes.pipe(
+    Stream.runForEach((next) =>
+      Effect.sync(() => {
+        policy = tlsPolicy(webhook, next.pem)
+        server.setSecureContext(secureContextOptions(pair, policy))
       })
     ),
     Effect.forkScoped
@@ -185,7 +209,7 @@ export class WebhookServer extends Context.Service<WebhookServer, WebhookServerS
   /** layer: both listeners, for the life of the layer; needs config, Mutator, TlsMaterial, Readiness. */
   static readonly layer: Layer.Layer<
     WebhookServer,
-    ListenError,
+    ListenError | ClientCaError,
     WebhookConfig | Mutator | TlsMaterial | Readiness
-  > = Layer.effect(WebhookServer, make)
+  > = Layer.effect(WebhookServer, make).pipe(Layer.provide(ClientCaFile.layer))
 }
