@@ -71,7 +71,7 @@ const refused = (
   outcome,
   code,
   body: refusal(who, code, reason, message),
-  fields: { reason: message },
+  fields: { uid: who?.uid, reason: message },
   ...(headers === undefined ? {} : { headers })
 })
 
