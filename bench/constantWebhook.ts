@@ -34,6 +34,6 @@ const constant = Mutator.layerTest((body) => {
 const config = WebhookConfig.layerFile(process.argv[2])
 NodeRuntime.runMain(
   Layer.launch(
-    WebhookServer.layer.pipe(Layer.provide([constant, TlsMaterial.layerFiles, Readiness.layer]), Layer.provide(config))
+    WebhookServer.layer.pipe(Layer.provide([constant, TlsMaterial.layerEmbedded, Readiness.layer]), Layer.provide(config))
   ).pipe(Effect.provide(loggingLayer("Info")))
 )

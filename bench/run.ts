@@ -6,9 +6,10 @@
  *    Flyte task Pod (bench/flyte-task-pod-review.json): req/s, p50, p99;
  * 2. fixed rate at half of our max rate against both (bench/fixedRate.ts, open loop): p50, p99;
  * 3. max throughput with a 1 MiB Pod;
- * then peak RSS (VmHWM) of each server and the ratios against the targets of issue 3. Two more servers run in
- * the throughput rounds, to tell costs apart: the webhook with a constant Mutator (bench/constantWebhook.ts: the
- * HTTP layer alone) and the ceiling's own work on the webhook's HTTP/1.1 reader (bench/http1Ceiling.ts).
+ * then peak RSS (VmHWM) of each server and the ratios against the targets (issue 9: throughput >= 0.5 of the
+ * ceiling, fixed-rate p99 <= 3x the ceiling's and < 10 ms, peak RSS <= 2x). One more server runs in the
+ * throughput rounds, to tell costs apart: the webhook with a constant Mutator (bench/constantWebhook.ts: the
+ * HTTP layer alone, the same Effect program on the same @effect/platform-node server).
  * Each measurement runs BENCH_ROUNDS times, the servers back to back in each round, the order reversed every
  * other round (ABC CBA ...) so that a machine speeding up or slowing down favours neither. Each ratio is the
  * median of the per-round ratios (a round's servers ran within seconds of each other; this shared machine's
@@ -242,27 +243,22 @@ const main = async () => {
   const webhook = await startServer("webhook", ["bin/flyte-pod-webhook.js", "serve", "--embedded", "--config", path.join(work, "config.yaml")], ours.port, env)
   const ceiling = await startServer("ceiling", ["bench/ceiling.ts", String(ceilingPort), certDir], ceilingPort)
   const httpOnly = await startServer("constant", ["bench/constantWebhook.ts", path.join(work, "constant.yaml")], constant.port, env)
-  const http1Port = 9843
-  const http1 = await startServer("http1", ["bench/http1Ceiling.ts", String(http1Port), certDir], http1Port)
   await new Promise((r) => setTimeout(r, 2000)) // settle, then idle RSS
   const idle = { ours: rssMiB(webhook.pid!, "VmRSS"), ceiling: rssMiB(ceiling.pid!, "VmRSS") }
   const constantUrl = `https://127.0.0.1:${constant.port}/mutate`
   const ourUrl = `https://127.0.0.1:${ours.port}/mutate`
   const ceilingUrl = `https://127.0.0.1:${ceilingPort}/mutate`
-  const http1Url = `https://127.0.0.1:${http1Port}/mutate`
   try {
     // Warm up both (JIT, TLS session state), then measure.
     wrk(ourUrl, smallBody, 3, webhook.pid!)
     wrk(ceilingUrl, smallBody, 3, ceiling.pid!)
     wrk(constantUrl, smallBody, 3, httpOnly.pid!)
-    wrk(http1Url, smallBody, 3, http1.pid!)
-    const [tOursR, tCeilR, tConstR, tHttp1R] = inRounds<Throughput>([
+    const [tOursR, tCeilR, tConstR] = inRounds<Throughput>([
       () => wrk(ourUrl, smallBody, seconds, webhook.pid!),
       () => wrk(ceilingUrl, smallBody, seconds, ceiling.pid!),
-      () => wrk(constantUrl, smallBody, seconds, httpOnly.pid!),
-      () => wrk(http1Url, smallBody, seconds, http1.pid!)
-    ]) as [Array<Throughput>, Array<Throughput>, Array<Throughput>, Array<Throughput>]
-    const [tOurs, tCeil, tConst, tHttp1] = [medians(tOursR), medians(tCeilR), medians(tConstR), medians(tHttp1R)]
+      () => wrk(constantUrl, smallBody, seconds, httpOnly.pid!)
+    ]) as [Array<Throughput>, Array<Throughput>, Array<Throughput>]
+    const [tOurs, tCeil, tConst] = [medians(tOursR), medians(tCeilR), medians(tConstR)]
     const rssSmall = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
     const rssConst = peakRssMiB(httpOnly.pid!)
     const rate = Math.max(1, Math.round(tOurs.rps / 2))
@@ -278,7 +274,6 @@ const main = async () => {
     const [bOurs, bCeil] = [medians(bOursR), medians(bCeilR)]
     const throughput = pairedRatio(tOursR, tCeilR, "rps")
     const httpLayer = pairedRatio(tConstR, tCeilR, "rps")
-    const reader = pairedRatio(tHttp1R, tCeilR, "rps")
     const fixedP99 = pairedRatio(fOursR, fCeilR, "p99")
     const fixedP50 = pairedRatio(fOursR, fCeilR, "p50")
     const big = pairedRatio(bOursR, bCeilR, "rps")
@@ -306,9 +301,6 @@ const main = async () => {
     row("  CPU per request, measured (us)", tConst.cpuUs, tCeil.cpuUs, ratio(tConst.cpuUs, tCeil.cpuUs))
     row("  p50 / p99 latency (ms)", `${tConst.p50} / ${tConst.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tConst.p99, tCeil.p99))
     row("  peak RSS (MiB)", rssConst, rssSmall.ceiling, ratio(rssConst, rssSmall.ceiling))
-    console.log("The ceiling's own work on the webhook's HTTP/1.1 reader (src/http/Http1.ts) instead of node:http:")
-    row("  Flyte task Pod: req/s", tHttp1.rps, tCeil.rps, reader.ratio.toFixed(2))
-    row("  CPU per request, measured (us)", tHttp1.cpuUs, tCeil.cpuUs, ratio(tHttp1.cpuUs, tCeil.cpuUs))
     console.log(
       `CPU per request on core 0 (measured medians): ceiling ${tCeil.cpuUs} us, HTTP layer ${tConst.cpuUs} us, ` +
         `webhook ${tOurs.cpuUs} us; so the engine ${tOurs.cpuUs - tConst.cpuUs} us and the HTTP layer ` +
@@ -322,7 +314,6 @@ const main = async () => {
     console.log(`  req/s HTTP layer ${list(tConstR.map((t) => t.rps), 0)}`)
     console.log(`  throughput ratio ${list(throughput.each)} (ratio of the medians ${ratio(tOurs.rps, tCeil.rps)})`)
     console.log(`  HTTP layer ratio ${list(httpLayer.each)}`)
-    console.log(`  req/s ceiling's work on the HTTP/1.1 reader ${list(tHttp1R.map((t) => t.rps), 0)}`)
     console.log(`  fixed-rate p99 webhook ${list(fOursR.map((f) => f.p99), 1)} ms, ceiling ${list(fCeilR.map((f) => f.p99), 1)} ms`)
     console.log(`  fixed-rate p99 ratio ${list(fixedP99.each)} (ratio of the medians ${ratio(fOurs.p99, fCeil.p99)})`)
     console.log(`most requests in work at once in the webhook: ${peakInFlight} (maxInFlight 64)`)
@@ -330,10 +321,10 @@ const main = async () => {
     row("errors (non-2xx, socket)", tOurs.errors + bOurs.errors + fOurs.errors, tCeil.errors + bCeil.errors + fCeil.errors, "")
 
     const checks: Array<[string, boolean]> = [
-      ["throughput >= 0.75 of the ceiling", throughput.ratio >= 0.75],
-      ["fixed-rate p99 <= 2x the ceiling's", fixedP99.ratio <= 2],
+      ["throughput >= 0.5 of the ceiling (aim: 0.6 and more)", throughput.ratio >= 0.5],
+      ["fixed-rate p99 <= 3x the ceiling's", fixedP99.ratio <= 3],
       ["fixed-rate p99 < 10 ms", fOurs.p99 < 10],
-      ["peak RSS <= 1.5x the ceiling's", rss.ours <= 1.5 * rss.ceiling],
+      ["peak RSS <= 2x the ceiling's", rss.ours <= 2 * rss.ceiling],
       ["no errors", errors === 0]
     ]
     console.log("")
@@ -342,7 +333,6 @@ const main = async () => {
     webhook.kill("SIGTERM")
     ceiling.kill("SIGTERM")
     httpOnly.kill("SIGTERM")
-    http1.kill("SIGTERM")
     fs.rmSync(work, { recursive: true, force: true })
   }
 }

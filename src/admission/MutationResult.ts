@@ -1,3 +1,5 @@
+import type { AdmissionReviewResponse } from "./AdmissionReview.ts"
+
 /**
  * MutationResult: what the Mutator decided for one AdmissionReview, ready to send, plus the facts the HTTP
  * layer logs and counts. It never holds a secret value: `secrets` are names (`group/key`).
@@ -13,8 +15,8 @@ export interface ManagerUse {
 }
 
 export interface MutationResult {
-  /** The AdmissionReview to answer with (same apiVersion as the request), as a plain JSON object. */
-  readonly review: { readonly [key: string]: unknown }
+  /** The AdmissionReview to answer with (same apiVersion as the request). */
+  readonly review: AdmissionReviewResponse
   readonly outcome: Outcome
   readonly uid: string
   readonly namespace: string

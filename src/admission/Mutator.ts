@@ -1,14 +1,19 @@
 /**
- * Mutator: AdmissionReview in, AdmissionReview out. The only place that maps engine outcomes to
- * allowed / denied / patched / errored. HTTP code and the `mutate` command both call `review`.
+ * Mutator: AdmissionReview in, AdmissionReview out, as one Effect: the body is decoded with the AdmissionReview
+ * schema (src/admission/AdmissionReview.ts), the decision is made by Mutation.ts, and the answer comes back with
+ * the facts the HTTP layer logs and counts. The HTTP server and the `mutate` command both call `review`.
  */
-import { Context, Data, Effect, Exit, Layer } from "effect"
+import { Context, Data, Effect, Layer } from "effect"
 import { boundedCache } from "../domain/BoundedCache.ts"
 import { decodeSecret } from "../domain/SecretAnnotation.ts"
+import { podFields } from "../domain/Pod.ts"
+import { Patcher } from "../services/Patcher.ts"
 import { SecretLookup } from "../services/SecretLookup.ts"
+import { spans, tracingEnabled } from "../services/Spans.ts"
 import { WebhookConfig } from "../WebhookConfig.ts"
-import { decodeRequest, isProblem } from "./AdmissionReview.ts"
-import { mutate } from "./Mutation.ts"
+import { type AdmissionVersion, decodeRequest, isProblem } from "./AdmissionReview.ts"
+import { decided } from "./Answers.ts"
+import { decide } from "./Mutation.ts"
 import type { MutationResult } from "./MutationResult.ts"
 
 /** BadReview: the body is not an AdmissionReview we can answer in-band (no request or no uid). */
@@ -16,38 +21,48 @@ export class BadReview extends Data.TaggedError("BadReview")<{
   readonly message: string
   /** The request uid when it could be read, so the HTTP layer can still answer AdmissionReview-shaped. */
   readonly uid?: string
-  readonly apiVersion?: string
+  readonly apiVersion?: AdmissionVersion
 }> {}
 
 export interface MutatorShape {
   /** review answers one parsed AdmissionReview body (v1 or v1beta1). Never fails except for BadReview. */
   readonly review: (body: unknown) => Effect.Effect<MutationResult, BadReview>
-  /**
-   * reviewNow: the same answer, computed on the spot, when the Mutator is plain synchronous work (the real
-   * one is). The HTTP path uses it when no tracing is configured: no fiber per request (docs/serve.md).
-   */
-  readonly reviewNow?: (body: unknown) => Exit.Exit<MutationResult, BadReview>
 }
 
 export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod-webhook/admission/Mutator") {
-  /** layerNoDeps: the real Mutator over SecretLookup and WebhookConfig. */
+  /** layerNoDeps: the real Mutator over SecretLookup, Patcher and WebhookConfig. */
   static readonly layerNoDeps = Layer.effect(
     Mutator,
     Effect.gen(function*() {
       const lookup = yield* SecretLookup
-      const config = yield* WebhookConfig
+      const patcher = yield* Patcher
+      const { webhook } = yield* WebhookConfig
       // Annotation values repeat across Pods (every Pod of a task asks for the same secrets): decode each once.
-      const engine = { lookup, onInjectionError: config.webhook.onInjectionError, decode: boundedCache(4096, decodeSecret) }
-      const reviewNow = (body: unknown): Exit.Exit<MutationResult, BadReview> => {
-        const request = decodeRequest(body)
-        return isProblem(request) ? Exit.fail(new BadReview(request)) : Exit.succeed(mutate(request, engine))
-      }
-      return Mutator.of({ review: (body) => Effect.suspend(() => reviewNow(body)), reviewNow })
+      const engine = { lookup, patcher, maxPatchBytes: webhook.maxPatchBytes, decode: boundedCache(4096, decodeSecret) }
+      const { fn } = spans(tracingEnabled(webhook))
+      return Mutator.of({
+        review: fn("Mutator.review")(function*(body: unknown) {
+          const request = decodeRequest(body)
+          if (isProblem(request)) return yield* new BadReview(request)
+          const decision = yield* decide(request, engine)
+          const answer = decided(request, decision, webhook.onInjectionError)
+          const pod = podFields(request.object)
+          return {
+            ...answer,
+            uid: request.uid,
+            namespace: pod.namespace || request.namespace,
+            pod: pod.name,
+            secrets: decision.secrets,
+            managers: decision.managers,
+            ...(decision.shadowed.length > 0 ? { shadowed: decision.shadowed } : {})
+          } satisfies MutationResult
+        })
+      })
     })
   )
 
   /** layer: the real Mutator with the configured managers (needs WebhookConfig). */
-  static readonly layer = Mutator.layerNoDeps.pipe(Layer.provide(SecretLookup.layer))
+  static readonly layer = Mutator.layerNoDeps.pipe(Layer.provide([SecretLookup.layer, Patcher.layer]))
 
   /** layerTest: a Mutator answering with the given function (HTTP tests use it). */
   static readonly layerTest = (review: MutatorShape["review"]) => Layer.succeed(Mutator, Mutator.of({ review }))

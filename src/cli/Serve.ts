@@ -170,6 +170,8 @@ export const serve = ({ config, embedded }: ServeInput) =>
               return exitWith(1, `serve: cannot listen on ${e.address}: ${e.reason}`)
             case "TlsError":
               return exitWith(1, certificateProblem(settings.webhook.certDir, e.reason))
+            case "ClientCaError":
+              return exitWith(1, `serve: webhook.clientCAFile: ${e.reason}`)
             case "ConfigError":
               return exitWith(2, configMessage(e))
             case "KubeConfigError":

@@ -179,6 +179,13 @@ const distinctPorts = Schema.makeFilter<typeof WebhookSection.Type>((w) =>
     : undefined
 )
 
+/** clientNames narrows the certificates of webhook.clientCAFile: without that file no certificate is asked for. */
+const namesNeedClientCa = Schema.makeFilter<typeof WebhookSection.Type>((w) =>
+  w.clientNames.length > 0 && w.clientCAFile === undefined
+    ? { path: ["clientNames"], issue: "needs webhook.clientCAFile (the CA whose client certificates these names narrow)" }
+    : undefined
+)
+
 /**
  * A top-level key within two edits of `webhook` or `secrets` (`webhok:`, `Secrets:`) is a misspelt section, not
  * one of Flyte's other sections (none of which is that close): ignoring it would drop every setting in it.
@@ -196,7 +203,7 @@ const misspeltSections = Schema.makeFilter<{ readonly [key: string]: unknown }>(
 /** ConfigFile: the whole file; unknown top-level sections (the rest of a propeller config) are ignored. */
 export const ConfigFile = Schema.StructWithRest(
   Schema.Struct({
-    webhook: section(WebhookSection.pipe(Schema.check(distinctPorts))),
+    webhook: section(WebhookSection.pipe(Schema.check(distinctPorts, namesNeedClientCa))),
     secrets: section(SecretsSection)
   }),
   [Schema.Record(Schema.String, Schema.Unknown)]

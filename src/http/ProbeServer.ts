@@ -3,7 +3,9 @@
  * port Flyte's webhook used for profiling). `GET /healthz`: the process answers. `GET /readyz`: 200 when every
  * readiness gate is open, else 503 listing the closed gates and why. `GET /metrics`: Prometheus text.
  */
+import { Effect } from "effect"
 import * as http from "node:http"
+import type * as net from "node:net"
 import type { Gate } from "../services/Readiness.ts"
 import type { WebhookMetrics } from "./WebhookMetrics.ts"
 
@@ -49,3 +51,42 @@ export const createProbeServer = (deps: ProbeDeps): http.Server => {
   server.on("clientError", (_error, socket) => socket.destroy())
   return server
 }
+
+/** ProbeListenError: the probe port could not bind. */
+export interface ProbeListenError {
+  readonly address: string
+  readonly reason: string
+}
+
+/** listen binds a server and returns the bound port (useful with port 0). */
+export const listen = (server: net.Server, port: number, host: string): Effect.Effect<number, ProbeListenError> =>
+  Effect.callback<number, ProbeListenError>((resume) => {
+    const onError = (error: Error) => {
+      server.off("listening", onListening)
+      resume(Effect.fail({ address: `${host}:${port}`, reason: error.message }))
+    }
+    const onListening = () => {
+      server.off("error", onError)
+      resume(Effect.succeed((server.address() as net.AddressInfo).port))
+    }
+    server.once("error", onError)
+    server.once("listening", onListening)
+    server.listen(port, host)
+  })
+
+/**
+ * closeGracefully stops accepting, closes idle keep-alive sockets and waits for open requests to finish; past
+ * `timeoutMs` it closes every connection.
+ */
+export const closeGracefully = (server: http.Server, timeoutMs: number): Effect.Effect<boolean> =>
+  Effect.callback<boolean>((resume) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections()
+      resume(Effect.succeed(false))
+    }, timeoutMs)
+    server.close(() => {
+      clearTimeout(timer)
+      resume(Effect.succeed(true))
+    })
+    server.closeIdleConnections()
+  })

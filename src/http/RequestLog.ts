@@ -1,14 +1,22 @@
 /**
- * RequestLog: the per-request log lines of the admission listener, written through the program's Effect
- * logger (JSON lines at `webhook.logLevel`) so they look like every other line.
+ * RequestLog: the per-request log lines of the admission listener, through the program's Effect logger (JSON
+ * lines at `webhook.logLevel`) so they look like every other line.
  *
  * Info: every denied or failed request. Debug: every request. Fields are identities and names only (uid,
- * namespace, pod, outcome, secret names, duration, reason), never a request body or a secret value.
- * Over-capacity refusals come in floods, so they are summarised: the first one, then one line per second
- * with the count.
+ * namespace, pod, outcome, secret names, duration, reason), never a request body or a secret value, and every
+ * field a request chose is cut at MAX_FIELD characters with its full size noted: a 6 MB `apiVersion` or pod
+ * name must not become a 6 MB log line. Over-capacity refusals come in floods, so they are summarised: the
+ * first one, then one line per second with the count.
  */
-import { type Context, Effect } from "effect"
+import { Effect } from "effect"
 import type { RequestOutcome } from "./WebhookMetrics.ts"
+
+/** The longest request-chosen text a log line carries. */
+export const MAX_FIELD = 256
+
+/** bounded cuts `text` at `max` characters, noting the full length. */
+export const bounded = (text: string, max = MAX_FIELD): string =>
+  text.length <= max ? text : `${text.slice(0, max)}...(${text.length} characters)`
 
 export interface RequestFields {
   readonly outcome: RequestOutcome
@@ -22,56 +30,68 @@ export interface RequestFields {
 }
 
 const NOISY: ReadonlySet<RequestOutcome> = new Set(["denied", "error", "rejected", "invalid", "timeout"])
+/** Secret names listed in one line at most. */
+const MAX_SECRETS = 32
+
+const boundedOrUndefined = (text: string | undefined, max?: number) => (text === undefined ? undefined : bounded(text, max))
+
+const annotations = (fields: RequestFields) => ({
+  uid: boundedOrUndefined(fields.uid),
+  namespace: boundedOrUndefined(fields.namespace),
+  pod: boundedOrUndefined(fields.pod),
+  outcome: fields.outcome,
+  status: fields.status,
+  secrets: fields.secrets === undefined
+    ? undefined
+    : [
+      ...fields.secrets.slice(0, MAX_SECRETS).map((s) => bounded(s)),
+      ...(fields.secrets.length > MAX_SECRETS ? [`...(${fields.secrets.length} in all)`] : [])
+    ],
+  reason: boundedOrUndefined(fields.reason, 4 * MAX_FIELD),
+  durationMs: Math.round(fields.durationMs * 1000) / 1000
+})
 
 export class RequestLog {
-  private readonly run: (effect: Effect.Effect<void>) => void
   private readonly debugEnabled: boolean
-  private rejectedSince = 0
-  private rejectedWindowStart = 0
+  private refusedSince = 0
+  private refusedWindowStart = 0
 
-  constructor(context: Context.Context<never>, debugEnabled: boolean) {
-    const fork = Effect.runForkWith(context)
-    this.run = (effect) => void fork(effect)
+  constructor(debugEnabled: boolean) {
     this.debugEnabled = debugEnabled
   }
 
-  /** request logs one answered admission request. */
-  request(fields: RequestFields): void {
+  /** request logs one answered admission request (an Effect that does nothing when the level says so). */
+  request(fields: RequestFields): Effect.Effect<void> {
     const noisy = NOISY.has(fields.outcome)
-    if (!noisy && !this.debugEnabled) return
-    if (fields.outcome === "rejected" && fields.status === 429 && !this.debugEnabled) return this.rejected(fields)
-    const annotations = {
-      uid: fields.uid,
-      namespace: fields.namespace,
-      pod: fields.pod,
-      outcome: fields.outcome,
-      status: fields.status,
-      secrets: fields.secrets,
-      reason: fields.reason,
-      durationMs: Math.round(fields.durationMs * 1000) / 1000
-    }
+    if (!noisy && !this.debugEnabled) return Effect.void
+    if (fields.outcome === "rejected" && fields.status === 429 && !this.debugEnabled) return this.refused(fields)
     const line = noisy ? Effect.logInfo("admission request") : Effect.logDebug("admission request")
-    this.run(line.pipe(Effect.annotateLogs(annotations)))
+    return line.pipe(Effect.annotateLogs(annotations(fields)))
   }
 
-  /** error logs a defect in the request path (a bug), with its cause text. */
-  error(message: string, detail: Record<string, unknown>): void {
-    this.run(Effect.logError(message).pipe(Effect.annotateLogs(detail)))
+  /** defect logs a bug in the request path, with its cause. */
+  defect(uid: string | undefined, cause: string): Effect.Effect<void> {
+    return Effect.logError("admission request failed with a defect").pipe(
+      Effect.annotateLogs({ uid: boundedOrUndefined(uid), cause: bounded(cause, 16 * MAX_FIELD) })
+    )
   }
 
-  private rejected(fields: RequestFields): void {
+  private refused(fields: RequestFields): Effect.Effect<void> {
     const now = Date.now()
-    if (now - this.rejectedWindowStart < 1000) {
-      this.rejectedSince++
-      return
+    if (now - this.refusedWindowStart < 1000) {
+      this.refusedSince++
+      return Effect.void
     }
-    const suppressed = this.rejectedSince
-    this.rejectedSince = 0
-    this.rejectedWindowStart = now
-    this.run(
-      Effect.logInfo("admission requests refused: over capacity").pipe(
-        Effect.annotateLogs({ outcome: "rejected", status: fields.status, reason: fields.reason, refusedSincePreviousLine: suppressed })
-      )
+    const suppressed = this.refusedSince
+    this.refusedSince = 0
+    this.refusedWindowStart = now
+    return Effect.logInfo("admission requests refused: over capacity").pipe(
+      Effect.annotateLogs({
+        outcome: "rejected",
+        status: fields.status,
+        reason: boundedOrUndefined(fields.reason),
+        refusedSincePreviousLine: suppressed
+      })
     )
   }
 }

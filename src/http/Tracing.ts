@@ -7,9 +7,8 @@
  * `<otlpEndpoint>/v1/traces`.
  */
 import { Effect, Layer } from "effect"
-import { FetchHttpClient, Headers, HttpTraceContext } from "effect/http"
+import { FetchHttpClient } from "effect/http"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
-import type * as http from "node:http"
 
 /** tracingLayer installs the OTLP tracer, or nothing when no endpoint is configured. */
 export const tracingLayer = (endpoint: string | undefined) =>
@@ -19,17 +18,3 @@ export const tracingLayer = (endpoint: string | undefined) =>
       url: `${endpoint.replace(/\/+$/, "")}/v1/traces`,
       resource: { serviceName: "flyte-pod-webhook" }
     }).pipe(Layer.provide([OtlpSerialization.layerJson, FetchHttpClient.layer]))
-
-/** inRequestSpan runs one review inside a server span continuing the caller's trace. */
-export const inRequestSpan = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  headers: http.IncomingHttpHeaders,
-  path: string
-): Effect.Effect<A, E, R> => {
-  const parent = HttpTraceContext.fromHeaders(Headers.fromInput(headers as Headers.Input))
-  return Effect.withSpan(effect, "admission.review", {
-    kind: "server",
-    attributes: { "http.request.method": "POST", "url.path": path },
-    ...(parent._tag === "Some" ? { parent: parent.value } : {})
-  })
-}

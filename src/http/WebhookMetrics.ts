@@ -30,10 +30,12 @@ export interface Gauges {
   readonly queued: () => number
   /** The most requests in work / waiting at once since start. */
   readonly peaks: () => { readonly inFlight: number; readonly queued: number }
+  /** Request body bytes held now across all requests (src/http/BodyBudget.ts). */
+  readonly bodyBytesHeld: () => number
   /** Unix seconds of the serving certificate's notAfter, or undefined before one is loaded. */
   readonly certificateExpiry: () => number | undefined
-  /** New serving certificate pairs refused since start (TlsMaterial.reloadFailures); 0 when absent. */
-  readonly certificateReloadFailures?: () => number
+  /** New serving certificate pairs refused since start (TlsMaterial.reloadFailures). */
+  readonly certificateReloadFailures: () => number
 }
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
@@ -49,7 +51,9 @@ export class WebhookMetrics {
     inFlight: () => 0,
     queued: () => 0,
     peaks: () => ({ inFlight: 0, queued: 0 }),
-    certificateExpiry: () => undefined
+    bodyBytesHeld: () => 0,
+    certificateExpiry: () => undefined,
+    certificateReloadFailures: () => 0
   }
 
   /** setGauges wires the gauges read at scrape time. */
@@ -111,6 +115,9 @@ export class WebhookMetrics {
     family("flyte_pod_webhook_requests_queued_peak", "gauge", "Most admission requests waiting at once since start.")
     out.push(`flyte_pod_webhook_requests_queued_peak ${peaks.queued}`)
 
+    family("flyte_pod_webhook_request_body_bytes_held", "gauge", "Request body bytes held now across all admission requests.")
+    out.push(`flyte_pod_webhook_request_body_bytes_held ${this.gauges.bodyBytesHeld()}`)
+
     family("flyte_pod_webhook_injections_total", "counter", "Secrets injected, by secret manager.")
     for (const [manager, n] of this.injections) {
       out.push(`flyte_pod_webhook_injections_total{manager="${escapeLabel(manager)}"} ${n}`)
@@ -119,6 +126,18 @@ export class WebhookMetrics {
     for (const [manager, n] of this.failures) {
       out.push(`flyte_pod_webhook_injection_failures_total{manager="${escapeLabel(manager)}"} ${n}`)
     }
+
+    // The process itself, named as Prometheus' client libraries name them (process_*, nodejs_*).
+    const memory = process.memoryUsage()
+    const cpu = process.cpuUsage()
+    family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+    out.push(`process_resident_memory_bytes ${memory.rss}`)
+    family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
+    out.push(`process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`)
+    family("nodejs_heap_size_used_bytes", "gauge", "V8 heap in use, in bytes.")
+    out.push(`nodejs_heap_size_used_bytes ${memory.heapUsed}`)
+    family("nodejs_heap_size_total_bytes", "gauge", "V8 heap allocated, in bytes.")
+    out.push(`nodejs_heap_size_total_bytes ${memory.heapTotal}`)
 
     const expiry = this.gauges.certificateExpiry()
     if (expiry !== undefined) {
@@ -134,7 +153,7 @@ export class WebhookMetrics {
       "counter",
       "New serving certificate pairs refused at reload (unusable, not valid now, wrong names or not signed by ca.crt); the current pair was kept."
     )
-    out.push(`flyte_pod_webhook_certificate_reload_failures_total ${this.gauges.certificateReloadFailures?.() ?? 0}`)
+    out.push(`flyte_pod_webhook_certificate_reload_failures_total ${this.gauges.certificateReloadFailures()}`)
     return `${out.join("\n")}\n`
   }
 }

@@ -1,17 +1,16 @@
 /**
  * CertFiles: the file-backed TlsMaterial. Reads `tls.crt` / `tls.key` from the cert folder once (failing fast
- * when they are unusable), then follows changes the way controller-runtime's `certwatcher` does: a watch on
- * the folder plus a poll every 10 s (a watch alone misses events on some volumes and dies when the folder is
- * replaced). Watching the folder rather than the files catches the kubelet's atomic update of a mounted
- * Secret, which swaps the `..data` symlink instead of writing the files. Identical bytes are no reload; a new
+ * when they are unusable), then follows the folder (FolderWatch.ts: a watch plus a poll every 10 s, as
+ * controller-runtime's `certwatcher` does). Identical bytes are no reload; a new
  * pair that is unreadable, mismatched, not valid now, not for the names the webhook is called by, or not
  * signed by a CA in the folder's `ca.crt` (when it has one) keeps the old one, is counted and says why in a
  * warning (TlsSource.offer).
  */
-import { Clock, Duration, Effect, Queue, Schedule, type Scope } from "effect"
+import { Clock, type Duration, Effect, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { ServingExpectations } from "./certs/ServingCheck.ts"
+import { followFolder } from "./FolderWatch.ts"
 import type { TlsMaterialShape } from "./TlsMaterial.ts"
 import { describePair, makeTlsSource, warnIfUnservable } from "./TlsSource.ts"
 import { parseTlsPair, TlsError, type TlsPair } from "./TlsPair.ts"
@@ -71,34 +70,6 @@ export const watchCertDir = (
     const source = yield* makeTlsSource(initial)
     const reload = source.offer(Effect.try({ try: () => readPair(dir), catch: toTlsError }), expectations, { dir })
 
-    const events = yield* Queue.sliding<void>(1)
-    yield* Effect.acquireRelease(
-      Effect.sync(() => startWatch(dir, () => void Queue.offerUnsafe(events, undefined))),
-      (watcher) => Effect.sync(() => watcher?.close())
-    )
-    const settle = options.settle ?? Duration.millis(100)
-    yield* Queue.take(events).pipe(
-      Effect.andThen(Effect.sleep(settle)),
-      Effect.andThen(Queue.clear(events)),
-      Effect.andThen(reload),
-      Effect.forever,
-      Effect.forkScoped
-    )
-    yield* reload.pipe(
-      Effect.repeat(Schedule.spaced(options.pollInterval ?? Duration.seconds(10))),
-      Effect.delay(options.pollInterval ?? Duration.seconds(10)),
-      Effect.forkScoped
-    )
+    yield* followFolder(dir, reload, options)
     return source.material
   })
-
-/** startWatch watches the folder; a folder that cannot be watched leaves the poll to do the work. */
-const startWatch = (dir: string, onEvent: () => void): fs.FSWatcher | undefined => {
-  try {
-    const watcher = fs.watch(dir, { persistent: false }, onEvent)
-    watcher.on("error", () => watcher.close())
-    return watcher
-  } catch {
-    return undefined
-  }
-}

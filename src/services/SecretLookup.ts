@@ -10,6 +10,7 @@ import { ConfigError, WebhookConfig, type WebhookConfigShape } from "../WebhookC
 import { makeGlobalManager } from "./managers/GlobalManager.ts"
 import { managerDefinitions } from "./managers/registry.ts"
 import type { SecretManager } from "./managers/SecretManager.ts"
+import { spans, tracingEnabled } from "./Spans.ts"
 
 /** Resolved: the manager that injected the secret and its edits. */
 export interface Resolved {
@@ -33,8 +34,8 @@ export interface Unresolved {
 export interface SecretLookupShape {
   /** The managers in the order they are tried, for logs and `/readyz` detail. */
   readonly managers: ReadonlyArray<string>
-  /** resolve is synchronous: managers make no network calls (see SecretManager). */
-  readonly resolve: (secret: SecretRequest) => Resolved | Unresolved
+  /** resolve tries the managers in order (plain computation: managers make no network calls, see SecretManager). */
+  readonly resolve: (secret: SecretRequest) => Effect.Effect<Resolved | Unresolved>
 }
 
 /** resolveWith tries the managers in order. */
@@ -72,10 +73,13 @@ export const buildManagers = (config: WebhookConfigShape): ReadonlyArray<SecretM
 export class SecretLookup extends Context.Service<SecretLookup, SecretLookupShape>()(
   "flyte-pod-webhook/services/SecretLookup"
 ) {
-  static readonly fromManagers = (managers: ReadonlyArray<SecretManager>): SecretLookupShape => ({
-    managers: managers.map((m) => m.type),
-    resolve: resolveWith(managers)
-  })
+  /** fromManagers: the lookup over `managers`; `traced` names each resolve a span (SecretLookup.resolve). */
+  static readonly fromManagers = (managers: ReadonlyArray<SecretManager>, traced = false): SecretLookupShape => {
+    return {
+      managers: managers.map((m) => m.type),
+      resolve: spans(traced).sync("SecretLookup.resolve", resolveWith(managers))
+    }
+  }
 
   /** layer: the managers named by WebhookConfig. */
   static readonly layer = Layer.effect(
@@ -83,7 +87,7 @@ export class SecretLookup extends Context.Service<SecretLookup, SecretLookupShap
     Effect.gen(function*() {
       const config = yield* WebhookConfig
       const managers = yield* Effect.try({ try: () => buildManagers(config), catch: (e) => e as ConfigError })
-      return SecretLookup.fromManagers(managers)
+      return SecretLookup.fromManagers(managers, tracingEnabled(config.webhook))
     })
   )
 

@@ -236,6 +236,7 @@ describe("metric and readiness", () => {
       inFlight: () => 0,
       queued: () => 0,
       peaks: () => ({ inFlight: 0, queued: 0 }),
+      bodyBytesHeld: () => 0,
       certificateExpiry: () => undefined,
       certificateReloadFailures: () => Effect.runSync(Ref.get(failures))
     })

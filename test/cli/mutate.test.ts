@@ -153,7 +153,7 @@ describe.concurrent("exit 2: the input or the config cannot be used, and the mes
       /^input <stdin> \(YAML\): expected a Pod or an AdmissionReview, got kind Deployment\n$/],
     ["not an object", ["-"], "- a\n", /^input <stdin> \(YAML\): expected a Pod or an AdmissionReview, got a list\n$/],
     ["an AdmissionReview of an unknown version", ["-"], '{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u"}}',
-      /^input <stdin>: not an AdmissionReview we can answer: apiVersion must be one of/]
+      /^input <stdin>: not an AdmissionReview we can answer: apiVersion: Expected "admission.k8s.io\/v1" \| "admission.k8s.io\/v1beta1", got "admission.k8s.io\/v2"/]
   ])("%s", async (_name, args, input, message) => {
     const r = await run(args, { input })
     assert.strictEqual(r.code, 2)

@@ -16,7 +16,7 @@ describe.concurrent("usage mistakes: exit 2, one line and a hint on stderr, noth
     [["mutate", "--confg", "x.yaml"], "flyte-pod-webhook mutate: unknown flag --confg (did you mean --config?)", "flyte-pod-webhook mutate"],
     [["mutate", "-o", "xml"], 'flyte-pod-webhook mutate: invalid value "xml" for --output: expected one of pod, patch, review', "flyte-pod-webhook mutate"],
     [["mutate", "a.yaml", "b.yaml"], 'flyte-pod-webhook mutate: unexpected argument "b.yaml"', "flyte-pod-webhook mutate"],
-    [["frobnicate"], 'flyte-pod-webhook: unknown command "frobnicate" (commands: serve, mutate, init-certs, unregister)', "flyte-pod-webhook"],
+    [["frobnicate"], 'flyte-pod-webhook: unknown command "frobnicate" (commands: serve, mutate, init-certs, unregister, doctor)', "flyte-pod-webhook"],
     [["serv"], 'flyte-pod-webhook: unknown command "serv" (did you mean serve?)', "flyte-pod-webhook"],
     [["serve", "--log-level", "Debug"], "flyte-pod-webhook serve: unknown flag --log-level", "flyte-pod-webhook serve"],
     [["--wizard"], "flyte-pod-webhook: unknown flag --wizard", "flyte-pod-webhook"],
@@ -41,7 +41,8 @@ describe.concurrent("--help and --version", () => {
     serve: ["0   stopped by SIGTERM or SIGINT after draining", "1   cannot start", "2   the config"],
     mutate: ["0   allowed", "1   denied", "2   the input or the config cannot be used"],
     "init-certs": ["0   the Secret was created, updated or already valid", "1   the API server refused", "2   the config"],
-    unregister: ["0   deleted, or already absent", "1   the API server refused", "2   the config"]
+    unregister: ["0   deleted, or already absent", "1   the API server refused", "2   the config"],
+    doctor: ["0   every check passed", "1   a problem was found", "2   it cannot check"]
   }
 
   it.each(Object.entries(commands))("%s --help lists its exit codes, usage mistakes included, on stdout", async (command, codes) => {
@@ -54,7 +55,7 @@ describe.concurrent("--help and --version", () => {
     assert.include(section, "a usage mistake")
   })
 
-  it.each([[[]], [["serve"]], [["mutate"]], [["init-certs"]], [["unregister"]]])(
+  it.each([[[]], [["serve"]], [["mutate"]], [["init-certs"]], [["unregister"]], [["doctor"]]])(
     "%j --help offers only --help and --version as global flags",
     async (args) => {
       const r = await runCli([...args, "--help"])

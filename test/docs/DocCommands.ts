@@ -30,7 +30,10 @@ const notRun: ReadonlyArray<readonly [RegExp, string]> = [
   [/^docker\b/, "no container engine here (deploy/image/verify-recipe.sh proves the recipe)"],
   [/^nix\b/, "nixpkgs cannot be fetched here (docs/deploy.md, Nix)"],
   [/^bash deploy\/image\/verify-recipe\.sh\b/, "installs from the npm registry (~30 s); run by hand"],
-  [/^bash deploy\/render\.sh\b/, "test/deploy/rendered.test.ts runs it"]
+  [/^bash deploy\/render\.sh\b/, "test/deploy/rendered.test.ts runs it"],
+  [/^bash deploy\/image\/build\.sh\b/, "builds the image (about a minute, root); the e2e global setup runs it and test/deploy/image-archive.test.ts inspects it"],
+  [/^bash deploy\/image\/run\.sh\b/, "runs the built image; test/e2e/image.test.ts and test/deploy/image-archive.test.ts run it"],
+  [/^skopeo\b/, "pushes to a registry"]
 ]
 
 const PLACEHOLDER = /[<>[\]$…]|\.\.\./

@@ -211,16 +211,13 @@ describeE2e("scenario 11: the webhook answers only the API server (client certif
     assert.isTrue(carriesSecret(answer), "the Global secret reaches the authenticated caller")
   })
 
-  // Needs the listener's client-certificate authentication (webhook.clientCAFile / clientNames, issue 10's
-  // listener part on @effect/platform-node). Until it is in this branch the webhook ignores both keys and answers
-  // anyone: skipped, not deleted.
-  it.skip("a direct call without a client certificate is refused", async () => {
+  it("a direct call without a client certificate is refused", async () => {
     for (const port of [deployment!.replicas[0]!.port, deployment!.proxy.port]) {
       assertRefused(await direct(port, webhookCa, review("default")), `no certificate, port ${port}`)
     }
   })
 
-  it.skip("a direct call with a certificate of another CA (same CN) is refused", async () => {
+  it("a direct call with a certificate of another CA (same CN) is refused", async () => {
     const auth = control().webhookClientAuth
     const stranger = { cert: fs.readFileSync(auth.strangerCertFile, "utf8"), key: fs.readFileSync(auth.strangerKeyFile, "utf8") }
     assertRefused(await direct(deployment!.replicas[0]!.port, webhookCa, review("default"), stranger), "another CA")

@@ -192,9 +192,11 @@ describeE2e("doctor on a live installation", () => {
       const namespace = await ignore.namespace(api, "doctor-ignore")
       await ignore.stop()
       const result = await doctor("stopped-ignore", ignore.configFor(0), namespace)
-      assert.strictEqual(
-        messages(result, 5)[0],
-        "fail webhook not called: the call failed and failurePolicy Ignore admitted the Pod without its secrets (apiserver_admission_webhook_fail_open_count for flyte-pod-webhook.flyte.org rose by 1)"
+      // The counter is per webhook name across the API server (no configuration label), and the API server may
+      // count a reinvocation (reinvocationPolicy IfNeeded) as a second fail-open: one CI run saw 2. Any rise is the evidence.
+      assert.match(
+        messages(result, 5)[0]!,
+        /^fail webhook not called: the call failed and failurePolicy Ignore admitted the Pod without its secrets \(apiserver_admission_webhook_fail_open_count for flyte-pod-webhook\.flyte\.org rose by [1-9]\d*\)$/
       )
       assert.match(messages(result, 2).join("\n"), /fail no TLS handshake with https:\/\/127\.0\.0\.1:\d+\/mutate--v1-pod: ECONNREFUSED/)
       assert.strictEqual(result.code, 1)

@@ -208,14 +208,18 @@ describe("bodies that are not an AdmissionReview we can answer: BadReview, uid k
     Effect.gen(function*() {
       const e = yield* bad(review(pod(), { apiVersion: "admission.k8s.io/v2", uid: "u-1" }))
       assert.strictEqual(e.uid, "u-1")
-      assert.strictEqual(e.apiVersion, "admission.k8s.io/v2")
-      assert.include(e.message, "apiVersion must be one of admission.k8s.io/v1, admission.k8s.io/v1beta1")
+      // The answer can only be in a version the webhook speaks: v1.
+      assert.strictEqual(e.apiVersion, "admission.k8s.io/v1")
+      assert.strictEqual(
+        e.message,
+        'apiVersion: Expected "admission.k8s.io/v1" | "admission.k8s.io/v1beta1", got "admission.k8s.io/v2"'
+      )
     }))
   it.effect("wrong kind", () =>
     Effect.gen(function*() {
       const e = yield* bad({ ...review(pod(), { uid: "u-2" }), kind: "Pod" })
       assert.strictEqual(e.uid, "u-2")
-      assert.include(e.message, "kind must be AdmissionReview")
+      assert.strictEqual(e.message, 'kind: Expected "AdmissionReview", got "Pod"')
     }))
   it.effect("missing request.uid", () =>
     Effect.gen(function*() {
@@ -225,10 +229,22 @@ describe("bodies that are not an AdmissionReview we can answer: BadReview, uid k
       assert.strictEqual(e.message, "request.uid is missing")
       assert.isUndefined(e.uid)
     }))
+  it.effect("fields of the wrong type, and a 6 MB value quoted only in part", () =>
+    Effect.gen(function*() {
+      const body: Json = { ...review(pod(), { uid: "u-3" }), apiVersion: "v".repeat(6_000_000) }
+      ;(body["request"] as Json)["dryRun"] = "yes"
+      const e = yield* bad(body)
+      assert.strictEqual(e.uid, "u-3")
+      assert.strictEqual(
+        e.message,
+        `apiVersion: Expected "admission.k8s.io/v1" | "admission.k8s.io/v1beta1", got "${"v".repeat(63)}...(6000002 characters); ` +
+          'request.dryRun: Expected boolean, got "yes"'
+      )
+    }))
   it.effect("missing request", () =>
     Effect.gen(function*() {
       const e = yield* bad({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" })
-      assert.strictEqual(e.message, "request is missing or not an object")
+      assert.strictEqual(e.message, "request is missing")
     }))
 })
 

@@ -7,7 +7,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mutate } from "../../src/admission/Mutation.ts"
+import { decide } from "../../src/admission/Mutation.ts"
+import { Patcher } from "../../src/services/Patcher.ts"
 import { decodeRequest, isProblem } from "../../src/admission/AdmissionReview.ts"
 import { DefaultMaxPatchBytes, estimatePatch } from "../../src/domain/PatchEstimate.ts"
 import { encodeSecret } from "../../src/domain/SecretAnnotation.ts"
@@ -62,10 +63,11 @@ describe("fan-out reviews are refused before any op is built", () => {
     const request = decodeRequest(review(object))
     if (isProblem(request)) throw new Error(request.message)
     const lookup = lookupFor(configDoc())
-    assert.strictEqual(mutate(request, { lookup, onInjectionError: "deny" }).outcome, "patched")
-    const small = mutate(request, { lookup, onInjectionError: "deny", maxPatchBytes: 1024 })
-    assert.strictEqual(small.outcome, "denied")
-    assert.match(String(small.message), /above webhook\.maxPatchBytes \(1024 bytes\)$/)
+    const patcher = Patcher.pure
+    assert.strictEqual(Effect.runSync(decide(request, { lookup, patcher })).outcome, "patched")
+    const small = Effect.runSync(decide(request, { lookup, patcher, maxPatchBytes: 1024 }))
+    assert.strictEqual(small.outcome, "failed")
+    assert.match(String(small.reason), /above webhook\.maxPatchBytes \(1024 bytes\)$/)
   })
 
   it("the estimate is an upper bound of the real patch", () => {

@@ -60,3 +60,98 @@ describe("body budget", () => {
     expect(status).toBe(200)
   })
 })
+
+/** eventually polls `check` until it holds (every 20 ms, up to 5 s). */
+const eventually = async (check: () => boolean) => {
+  for (let i = 0; i < 250 && !check(); i++) await new Promise((r) => setTimeout(r, 20))
+  return check()
+}
+
+describe("every way a request ends gives back its bytes, its slot and its place", () => {
+  let server: Awaited<ReturnType<typeof startServer>>
+  beforeAll(async () => {
+    server = await startServer({
+      config: baseConfig({ maxBufferedBytes: 4 * MiB, maxInFlight: 4, maxQueue: 4 }),
+      review: (body) => {
+        const uid = (body as { request: { uid: string } }).request.uid
+        if (uid === "never") return Effect.never
+        if (uid === "defect") return Effect.die(new Error("engine bug"))
+        return Effect.succeed(result(uid, "unchanged", { allowed: true }))
+      }
+    })
+  })
+  afterAll(() => server.dispose())
+
+  const settled = () =>
+    eventually(() => server.budget.held() === 0 && server.open() === 0 &&
+      server.slots.stats().inFlight === 0 && server.slots.stats().queued === 0)
+
+  it("an answer", async () => {
+    expect((await send(server.port, "/mutate", reviewBody("answered"))).status).toBe(200)
+    expect(await settled()).toBe(true)
+  })
+
+  it("the deadline, while the review is in work", async () => {
+    const answer = await send(server.port, "/mutate?timeout=1s", reviewBody("never"))
+    expect(answer.json().response.status.code).toBe(504)
+    expect(await settled()).toBe(true)
+  })
+
+  it("the deadline, while the body is still arriving", async () => {
+    const slow = https.request({
+      host: "127.0.0.1", port: server.port, path: "/mutate?timeout=1s", method: "POST", ca: ca.certPem, agent: false,
+      headers: { "content-type": "application/json", "content-length": MiB }
+    })
+    const status = new Promise<number>((resolve) => {
+      slow.on("response", (res) => (res.resume(), resolve(res.statusCode ?? 0)))
+      slow.on("error", () => resolve(-1))
+    })
+    slow.write(Buffer.alloc(MiB / 2, 0x20))
+    expect(await status).toBe(504)
+    expect(await settled()).toBe(true)
+    slow.destroy()
+  })
+
+  it("a refusal mid-body: the body passes 7 MiB", async () => {
+    const big = await send(server.port, "/mutate", Buffer.alloc(8 * MiB, 0x20)).catch(() => ({ status: -1 }))
+    expect([413, 429]).toContain(big.status)
+    expect(await settled()).toBe(true)
+  })
+
+  it("a refusal mid-body: the budget is full", async () => {
+    const first = openUpload(server.port, 4 * MiB, 3 * MiB)
+    await eventually(() => server.budget.held() >= 3 * MiB)
+    const second = openUpload(server.port, 2 * MiB, 2 * MiB)
+    expect(await second.answer).toBe(429)
+    first.req.destroy()
+    second.req.destroy()
+    expect(await settled()).toBe(true)
+  })
+
+  it("the client going away mid-body", async () => {
+    const upload = openUpload(server.port, 2 * MiB, MiB)
+    await eventually(() => server.budget.held() >= MiB)
+    upload.req.destroy()
+    expect(await settled()).toBe(true)
+  })
+
+  it("the client going away while the review is in work", async () => {
+    const req = https.request({
+      host: "127.0.0.1", port: server.port, path: "/mutate?timeout=30s", method: "POST", ca: ca.certPem, agent: false,
+      headers: { "content-type": "application/json" }
+    })
+    req.on("error", () => {})
+    req.end(reviewBody("never"))
+    await eventually(() => server.slots.stats().inFlight === 1)
+    req.destroy()
+    expect(await settled()).toBe(true)
+  })
+
+  it("a defect in the engine: 500, and the server serves on", async () => {
+    const answer = await send(server.port, "/mutate", reviewBody("defect"))
+    expect(answer.status).toBe(500)
+    expect(answer.text).not.toContain("engine bug")
+    expect(await settled()).toBe(true)
+    expect((await send(server.port, "/mutate", reviewBody("after-defect"))).status).toBe(200)
+  })
+})

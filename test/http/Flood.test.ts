@@ -23,14 +23,14 @@ describe("flood", () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: ca.certPem })
     const flood = Array.from({ length: 40 }, (_, i) => send(server.port, "/mutate", reviewBody(`held-${i}`), { agent }))
     // Wait until every slot and queue place is taken.
-    while (server.gate.stats.inFlight + server.gate.stats.queued < 8) await new Promise((r) => setTimeout(r, 10))
-    expect(server.gate.stats).toStrictEqual({ inFlight: 4, queued: 4 })
+    while (server.slots.stats().inFlight + server.slots.stats().queued < 8) await new Promise((r) => setTimeout(r, 10))
+    expect(server.slots.stats()).toStrictEqual({ inFlight: 4, queued: 4 })
 
     // The 32 refused ones come back while the 8 admitted ones are still held (bounded by the test timeout).
     let refused = 0
     for (const p of flood) void p.then((a) => void (a.status === 429 && refused++))
     while (refused < 32) await new Promise((r) => setTimeout(r, 10))
-    expect(server.gate.stats).toStrictEqual({ inFlight: 4, queued: 4 })
+    expect(server.slots.stats()).toStrictEqual({ inFlight: 4, queued: 4 })
 
     // The process stays healthy meanwhile; the probe port is not behind the gate.
     expect((await probe(server.probePort, "/healthz")).status).toBe(200)
@@ -38,7 +38,12 @@ describe("flood", () => {
     const refusedNow = await send(server.port, "/mutate", reviewBody("late"), { agent })
     expect(refusedNow.status).toBe(429)
     expect(refusedNow.headers["retry-after"]).toBe("1")
-    expect(refusedNow.json().reason).toBe("TooManyRequests")
+    // Its uid was read before it asked for a slot: the refusal says which review it was.
+    expect(refusedNow.json().response).toStrictEqual({
+      uid: "late",
+      allowed: false,
+      status: { code: 429, reason: "TooManyRequests", message: "flyte-pod-webhook is at capacity; retry shortly" }
+    })
 
     Effect.runSync(Deferred.succeed(gate, undefined))
     const answers = await Promise.all(flood)
@@ -49,7 +54,7 @@ describe("flood", () => {
     const after = await send(server.port, "/mutate", reviewBody("after"), { agent })
     expect(after.status).toBe(200)
     expect(after.json().response.uid).toBe("after")
-    expect(server.gate.stats).toStrictEqual({ inFlight: 0, queued: 0 })
+    expect(server.slots.stats()).toStrictEqual({ inFlight: 0, queued: 0 })
     const metrics = (await probe(server.probePort, "/metrics")).text.split("\n")
     expect(metrics).toContain(`flyte_pod_webhook_requests_total{outcome="rejected"} 33`)
     agent.destroy()

@@ -101,7 +101,7 @@ describe("fuzz", () => {
     expect(statuses.get(200)).toBeGreaterThan(TOTAL / 3) // the mutated reviews mostly get real answers
     expect(statuses.get(400)).toBeGreaterThan(0)
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 * 1024 * 1024)
-    expect(server.gate.stats).toStrictEqual({ inFlight: 0, queued: 0 })
+    expect(server.slots.stats()).toStrictEqual({ inFlight: 0, queued: 0 })
     expect((await probe(server.probePort, "/healthz")).status).toBe(200)
     expect((await send(server.port, "/mutate", JSON.stringify(fixture))).json().response.allowed).toBe(true)
   }, 60_000)

@@ -1,6 +1,7 @@
 /** Limits: 413, 415, 400, and the deadline from `?timeout=`, against a live server. */
 import { Effect } from "effect"
 import * as https from "node:https"
+import * as tls from "node:tls"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deadlineMs, parseGoDuration, requestDeadlineMs } from "../../src/http/Limits.ts"
 import { baseConfig, ca, result, reviewBody, send, startServer } from "./support.ts"
@@ -22,6 +23,20 @@ describe("deadline arithmetic", () => {
     expect(requestDeadlineMs("timeout=%zz", 10_000)).toBe(9_500)
   })
 })
+
+/** writeAllThenRead writes every buffer over one TLS connection, and only then reads until the server closes. */
+const writeAllThenRead = (port: number, parts: ReadonlyArray<Buffer>) =>
+  new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost" }, async () => {
+      for (const part of parts) {
+        if (!socket.write(part)) await new Promise((r) => socket.once("drain", r))
+      }
+      const chunks: Array<Buffer> = []
+      socket.on("data", (c: Buffer) => chunks.push(c))
+      socket.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    })
+    socket.on("error", reject)
+  })
 
 /** sendChunked streams `total` bytes of JSON-ish filler without a content-length. */
 const sendChunked = (port: number, total: number) =>
@@ -59,10 +74,24 @@ describe("limits", () => {
   })
   afterAll(() => server.dispose())
 
-  it("declared body over 7 MiB: 413 with the reason, before reading it", async () => {
-    const answer = await send(server.port, "/mutate", "{}", { headers: { "content-length": String(7 * 1024 * 1024 + 1) } })
-      .catch((e: Error) => ({ status: -1, text: e.message, json: () => ({}) }))
+  it("an 8 MiB body from a client that writes all of it before reading: a 413 it can read", async () => {
+    // As Python's http.client does: the whole request is written, then the answer read. The server drains the
+    // rest of the refused body instead of resetting the connection under it.
+    const body = Buffer.alloc(8 * 1024 * 1024, 0x20)
+    const head = `POST /mutate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`
+    const raw = await writeAllThenRead(server.port, [Buffer.from(head), body])
+    expect(raw.split("\r\n")[0]).toBe("HTTP/1.1 413 Payload Too Large")
+    const answer = JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))
+    expect(answer.message).toBe("request body is larger than 7340032 bytes (7 MiB, the API server's own ceiling)")
+    expect(answer.reason).toBe("RequestEntityTooLarge")
+  })
+
+  it("declared body too large to drain (64 MiB): 413 at once, connection closed", async () => {
+    const answer = await send(server.port, "/mutate", "{}", { headers: { "content-length": String(64 * 1024 * 1024) } })
+      .catch((e: Error) => ({ status: -1, text: e.message, headers: {}, json: () => ({}) }))
     expect(answer.status).toBe(413)
+    expect(answer.headers).toMatchObject({ connection: "close" })
     expect(answer.json().message).toBe("request body is larger than 7340032 bytes (7 MiB, the API server's own ceiling)")
   })
 
@@ -111,7 +140,7 @@ describe("limits", () => {
     expect(body.response.allowed).toBe(false)
     expect(body.response.status.code).toBe(504)
     expect(body.response.status.message).toMatch(/did not finish within 0\.\ds/)
-    expect(server.gate.stats.inFlight).toBe(0) // the interrupted work gave its slot back
+    expect(server.slots.stats().inFlight).toBe(0) // the interrupted work gave its slot back
   })
 })
 

@@ -28,6 +28,8 @@ export interface Answer {
 }
 
 export interface RequestOptions {
+  /** A client certificate to present. */
+  readonly client?: { readonly cert: string; readonly key: string }
   readonly method?: string
   readonly headers?: http.OutgoingHttpHeaders
   readonly agent?: https.Agent | false
@@ -44,6 +46,7 @@ export const send = (port: number, path: string, body?: string | Buffer, options
       method: options.method ?? "POST",
       ca: options.ca ?? ca.certPem,
       agent: options.agent ?? false,
+      ...(options.client === undefined ? {} : { cert: options.client.cert, key: options.client.key }),
       headers: { "content-type": "application/json", ...options.headers }
     }, (res) => {
       const chunks: Array<Buffer> = []
@@ -103,7 +106,7 @@ export const startServer = async (options: {
 export const result = (
   uid: string,
   outcome: MutationResult["outcome"],
-  response: Record<string, unknown>
+  response: Omit<MutationResult["review"]["response"], "uid">
 ): MutationResult => ({
   review: { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, ...response } },
   outcome,
