@@ -23,127 +23,34 @@
  * fixed-rate run left uncounted, 5), BENCH_NODE_OPTIONS (replaces the image's NODE_OPTIONS for the webhook
  * and the HTTP-layer server, e.g. `BENCH_NODE_OPTIONS= npm run bench` for Node's defaults).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
-import { issueServing, makeCa } from "../src/cli/EmbeddedCerts.ts"
+import {
+  benchFiles,
+  cpus,
+  deployedEnv,
+  ensureWrk,
+  peakRssMiB,
+  pin,
+  root,
+  rssMiB,
+  runWrk,
+  startServer,
+  type Throughput
+} from "./Servers.ts"
 
-const root = path.resolve(import.meta.dirname, "..")
 const seconds = Number(process.env["BENCH_SECONDS"] ?? 5)
 const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 25)
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 7)
 const warmup = Number(process.env["BENCH_WARMUP"] ?? 5)
-const cpus = os.cpus().length
 
-/** imageEnv: the Dockerfile's `ENV KEY=value` / `ENV KEY="value"` pairs, what the container starts with. */
-const imageEnv = (): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const line of fs.readFileSync(path.join(root, "Dockerfile"), "utf8").split("\n")) {
-    if (!line.startsWith("ENV ")) continue
-    for (const [, key, value] of line.slice(4).matchAll(/([A-Za-z_]\w*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-      env[key!] = value!.startsWith('"') ? JSON.parse(value!) : value!
-    }
-  }
-  return env
-}
-const deployedEnv = (): Record<string, string> => {
-  const env = imageEnv()
-  const override = process.env["BENCH_NODE_OPTIONS"]
-  if (override !== undefined) env["NODE_OPTIONS"] = override
-  return env
-}
 
-const ensureWrk = () => {
-  if (spawnSync("wrk", ["--version"]).error === undefined) return
-  console.log("wrk not found; installing it from Debian (apt-get install -y wrk)")
-  const install = spawnSync("sh", ["-c", "apt-get install -y wrk || (apt-get update && apt-get install -y wrk)"], {
-    stdio: "inherit"
-  })
-  if (install.status !== 0) throw new Error("could not install wrk; install it and rerun")
-}
-
-const pin = (core: number, command: string, args: ReadonlyArray<string>): [string, Array<string>] =>
-  cpus >= 2 ? ["taskset", ["-c", String(core), command, ...args]] : [command, [...args]]
-
-const waitForPort = async (port: number) => {
-  for (let i = 0; i < 600; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => (socket.destroy(), resolve(true)))
-      socket.on("error", () => resolve(false))
-    })
-    if (open) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listening on ${port}`)
-}
-
-const startServer = async (
-  name: string,
-  args: ReadonlyArray<string>,
-  port: number,
-  env: Record<string, string> = {}
-): Promise<ChildProcess> => {
-  const [command, argv] = pin(0, process.execPath, args)
-  const base = { ...process.env }
-  delete base["NODE_OPTIONS"] // only what `env` says: the image's for ours, Node's defaults for the ceiling
-  const child = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "pipe"], env: { ...base, ...env } })
-  let stderr = ""
-  child.stderr?.on("data", (c) => (stderr = (stderr + c).slice(-4000)))
-  child.on("exit", (code, signal) => {
-    // The constant server has the default runner teardown (130 on a signal); the webhook itself must exit 0.
-    if (code !== 0 && signal === null && !(name === "constant" && code === 130)) {
-      console.error(`${name} exited with ${code}:\n${stderr}`)
-    }
-  })
-  await waitForPort(port)
-  return child
-}
-
-/** rssMiB: VmHWM (peak resident set) or VmRSS (now) of a process, in MiB. */
-const rssMiB = (pid: number, field: "VmHWM" | "VmRSS" = "VmHWM"): number => {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0)
-  return Math.round((kb / 1024) * 10) / 10
-}
-const peakRssMiB = (pid: number) => rssMiB(pid, "VmHWM")
-
-const toMs = (text: string): number => {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(text.trim())
-  if (m === null) return Number.NaN
-  const n = Number(m[1])
-  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n
-}
-
-type Throughput = { rps: number; p50: number; p99: number; errors: number; cpuUs: number }
 type Latency = { p50: number; p99: number; errors: number }
 
-/** cpuMs: user + system CPU time a process has used so far (clock ticks of 10 ms). */
-const cpuMs = (pid: number): number => {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
-const wrk = (url: string, bodyFile: string, duration: number, pid: number): Throughput => {
-  const cpuBefore = cpuMs(pid)
-  const [command, argv] = pin(1, "wrk", [
-    "-t1", `-c${connections}`, `-d${duration}s`, "--timeout", "10s", "--latency", "-s", path.join(root, "bench/post.lua"), url
-  ])
-  const run = spawnSync(command, argv, { env: { ...process.env, BENCH_BODY: bodyFile }, encoding: "utf8" })
-  if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr}`)
-  const out = run.stdout
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
-  return {
-    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)),
-    p50: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
-    p99: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
-    errors: non2xx + (socketErrors === null ? 0 : socketErrors.slice(1).reduce((a, b) => a + Number(b), 0)),
-    cpuUs: requests === 0 ? Number.NaN : Math.round(((cpuMs(pid) - cpuBefore) * 1000) / requests)
-  }
-}
+const wrk = (url: string, bodyFile: string, duration: number, pid: number): Throughput =>
+  runWrk(url, bodyFile, duration, pid, connections)
 
 const fixedRate = (url: string, bodyFile: string, rate: number): Latency => {
   const [command, argv] = pin(1, process.execPath, [
@@ -207,32 +114,13 @@ const onePodReview = (small: string): string => {
 const main = async () => {
   ensureWrk()
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-bench-"))
-  const certDir = path.join(work, "certs")
-  fs.mkdirSync(certDir)
-  fs.mkdirSync(path.join(work, "global-secrets"))
-  const ca = makeCa()
-  const pair = issueServing(ca, { dns: ["localhost"], ips: ["127.0.0.1"] })
-  fs.writeFileSync(path.join(certDir, "tls.crt"), pair.certPem)
-  fs.writeFileSync(path.join(certDir, "tls.key"), pair.keyPem)
-  fs.writeFileSync(path.join(certDir, "ca.crt"), ca.certPem)
+  const { certDir, writeConfig } = benchFiles(work)
   const smallBody = path.join(root, "bench/flyte-task-pod-review.json")
   const bigBody = path.join(work, "review-1mib.json")
   fs.writeFileSync(bigBody, onePodReview(fs.readFileSync(smallBody, "utf8")))
   const ours = { port: 9643, probe: 9644 }
   const constant = { port: 9743, probe: 9744 }
   const ceilingPort = 9543
-  const writeConfig = (file: string, ports: { port: number; probe: number }) =>
-    fs.writeFileSync(path.join(work, file), [
-      "webhook:",
-      `  certDir: ${certDir}`,
-      "  listenAddress: 127.0.0.1",
-      `  listenPort: ${ports.port}`,
-      `  probePort: ${ports.probe}`,
-      "  drainDelay: 0s",
-      "secrets:",
-      `  secrets-prefix: ${path.join(work, "global-secrets")}`,
-      ""
-    ].join("\n"))
   writeConfig("config.yaml", ours)
   writeConfig("constant.yaml", constant)
 
