@@ -27,6 +27,7 @@ import { RepoRoot } from "../test/e2e/harness/Tools.ts"
 import { Deployment, type Replica, uniqueName } from "../test/e2e/harness/Webhook.ts"
 import { prepareCerts } from "../test/e2e/harness/WebhookCli.ts"
 import { childPid, pin, pinning } from "./clusterMeasure.ts"
+import { imageEnv } from "./Servers.ts"
 
 export type SetupName = "none" | "one" | "two"
 export const SetupNames: ReadonlyArray<SetupName> = ["none", "one", "two"]
@@ -60,17 +61,8 @@ export interface Cluster {
 export const InjectedEnv = "_FSEC_DB-CREDS_PASSWORD"
 const Fixture = path.join(RepoRoot, "bench", "flyte-task-pod-review.json")
 
-/** imageEnv: the Dockerfile's `ENV KEY=value` pairs (NODE_ENV, NODE_OPTIONS), what the container starts with. */
-export const imageEnv = (): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const line of fs.readFileSync(path.join(RepoRoot, "Dockerfile"), "utf8").split("\n")) {
-    if (!line.startsWith("ENV ")) continue
-    for (const [, key, value] of line.slice(4).matchAll(/([A-Za-z_]\w*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-      env[key!] = value!.startsWith("\"") ? JSON.parse(value!) : value!
-    }
-  }
-  return env
-}
+/** imageEnv: the Dockerfile's `ENV` pairs (NODE_ENV, NODE_OPTIONS), what the container starts with. */
+export { imageEnv }
 
 /**
  * podCreator: the identity the load generator creates Pods as, like flytepropeller: a ServiceAccount that may
