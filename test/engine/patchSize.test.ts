@@ -70,6 +70,15 @@ describe("fan-out reviews are refused before any op is built", () => {
     assert.match(String(small.reason), /above webhook\.maxPatchBytes \(1024 bytes\)$/)
   })
 
+  it("webhook.maxPatchBytes from the config file reaches the engine: 2Ki refuses a Pod the default lets through", () => {
+    const body = review(fanOut(40, 12).object)
+    assert.strictEqual(Effect.runSync(reviewWith(body)).outcome, "patched")
+    const result = Effect.runSync(reviewWith(body, configDoc({ maxPatchBytes: "2Ki" })))
+    assert.strictEqual(result.outcome, "denied")
+    assert.isUndefined(responseOf(result.review)["patch"])
+    assert.match(String(result.message), /above webhook\.maxPatchBytes \(2048 bytes\)$/)
+  })
+
   it("the estimate is an upper bound of the real patch", () => {
     const { object, requests } = fanOut(40, 12)
     const result = Effect.runSync(reviewWith(review(object)))
