@@ -171,9 +171,14 @@ const addMountEverywhere = (
     const present = mounts.get(path)
     if (present !== undefined) {
       if (present.name !== name && !present.subPath) shareItems(volumes, present.name, name)
+      // A mount of our volume already there (an earlier pass, or the Pod's author) needs the volume too.
+      else if (present.name === name) markUsed(volumes, name)
       continue
     }
-    if (c.puller && mountNamesOf(c).has(name)) continue
+    if (c.puller && mountNamesOf(c).has(name)) {
+      markUsed(volumes, name)
+      continue
+    }
     mounts.set(path, { name, subPath: false })
     mountNamesOf(c).add(name)
     c.addedMounts.push({ ...mount, name })

@@ -183,10 +183,12 @@ describe("the invariant over Pods that get in their secrets' way (1,500 runs)", 
       }),
       { numRuns: 1500 }
     )
-    // The Pods must not be so hostile that nothing is ever admitted: the property would hold vacuously.
+    // The Pods must not be so hostile that nothing is ever admitted: the property would hold vacuously. Each run
+    // draws a new seed, so the floor per kind is a non-vacuity guard, well below what a run sees (Global env, the
+    // rarest, was checked 20 to 40 times in a run), not a target: 20 was once met exactly and failed CI.
     assert.isAbove(admitted, 300)
     for (const kind of ["Global env", "K8s env", "K8s file", "AWS file", "GCP file", "Vault file", "Azure file"]) {
-      assert.isAbove(checked.get(kind) ?? 0, 20, `secrets checked per manager: ${JSON.stringify([...checked])}`)
+      assert.isAbove(checked.get(kind) ?? 0, 5, `secrets checked per manager: ${JSON.stringify([...checked])}`)
     }
   })
 })

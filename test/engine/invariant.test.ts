@@ -55,6 +55,18 @@ describe("1. a user volume on the same Secret, mounted elsewhere: the secret get
   })
 })
 
+describe("a mount of our volume already in place, the volume itself missing (found by the invariant property)", () => {
+  it("the volume is added, so the mount the Pod has is not of a missing volume", () => {
+    const result = answer({
+      containers: [{ name: "main", image: "flytekit", volumeMounts: [ourDbMount(DbCredsVolume)] }]
+    }, [dbPassword])
+    assert.deepStrictEqual(patchOf(result.review), [
+      add("/spec/volumes", [ourDbVolume(DbCredsVolume)]),
+      add("/spec/containers/0/env", [dirEnv, filePrefixEnv])
+    ])
+  })
+})
+
 describe("2. a volume name already taken by a volume that is not ours is never reused", () => {
   it("K8s: an emptyDir named like our secret volume: ours is <name>-1", () => {
     const result = answer({
