@@ -170,9 +170,9 @@ const addMountEverywhere = (
     const mounts = mountsOf(c)
     const present = mounts.get(path)
     if (present !== undefined) {
-      if (present.name !== name && !present.subPath) shareItems(volumes, present.name, name)
       // A mount of our volume already there (an earlier pass, or the Pod's author) needs the volume too.
-      else if (present.name === name) markUsed(volumes, name)
+      if (present.name === name) markUsed(volumes, name)
+      else if (!present.subPath) shareItems(volumes, present.name, name)
       continue
     }
     if (c.puller && mountNamesOf(c).has(name)) {
