@@ -1,7 +1,7 @@
 /**
  * What the benchmarks share: the servers they start (pinned to core 0, with the image's environment), their
- * certificates and config files, and the readings taken from /proc. Used by bench/run.ts (`npm run bench`) and
- * bench/profile.ts.
+ * certificates and config files, and the readings taken from /proc. Used by bench/run.ts (`npm run bench`),
+ * bench/soak.ts and bench/profile.ts.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -34,7 +34,7 @@ export const deployedEnv = (): Record<string, string> => {
 export const pin = (core: number, command: string, args: ReadonlyArray<string>): [string, Array<string>] =>
   cpus >= 2 ? ["taskset", ["-c", String(core), command, ...args]] : [command, [...args]]
 
-export const waitForPort = async (port: number) => {
+const waitForPort = async (port: number) => {
   for (let i = 0; i < 600; i++) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1", () => (socket.destroy(), resolve(true)))
@@ -82,8 +82,8 @@ export const cpuMs = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-/** benchFiles: a serving certificate for localhost in `<work>/certs`, an empty Global secrets folder, and a
- * writer of webhook config files serving from them on the given ports. */
+/** benchFiles: a serving certificate for localhost in `<work>/certs` (and its CA, for clients), an empty Global
+ * secrets folder, and a writer of webhook config files serving from them on the given ports. */
 export const benchFiles = (work: string) => {
   const certDir = path.join(work, "certs")
   fs.mkdirSync(certDir, { recursive: true })
@@ -108,7 +108,7 @@ export const benchFiles = (work: string) => {
     ].join("\n"))
     return target
   }
-  return { certDir, writeConfig }
+  return { certDir, caPem: ca.certPem, writeConfig }
 }
 
 export const ensureWrk = () => {

@@ -61,9 +61,6 @@ export interface Cluster {
 export const InjectedEnv = "_FSEC_DB-CREDS_PASSWORD"
 const Fixture = path.join(RepoRoot, "bench", "flyte-task-pod-review.json")
 
-/** imageEnv: the Dockerfile's `ENV` pairs (NODE_ENV, NODE_OPTIONS), what the container starts with. */
-export { imageEnv }
-
 /**
  * podCreator: the identity the load generator creates Pods as, like flytepropeller: a ServiceAccount that may
  * create Pods. Not the admin: system:masters is exempt from API Priority and Fairness, so the API server would

@@ -13,7 +13,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { print, split } from "./perfSplit.ts"
-import { benchFiles, cpuMs, deployedEnv, ensureWrk, pin, root, runWrk, startServer } from "./Servers.ts"
+import { benchFiles, deployedEnv, ensureWrk, pin, root, runWrk, startServer } from "./Servers.ts"
 
 const [which = "webhook", secondsText = "10"] = process.argv.slice(2)
 const seconds = Number(secondsText)
@@ -46,15 +46,13 @@ try {
   const perf = spawn("perf", ["record", "-e", "task-clock", "-F", "2000", "-g", "-p", String(server.pid), "-o", data, "--", "sleep", String(seconds)], {
     stdio: ["ignore", "ignore", "inherit"]
   })
-  const cpuBefore = cpuMs(server.pid!)
   const run = runWrk(url, body, seconds, server.pid!, 25)
-  const cpuUsPerRequest = ((cpuMs(server.pid!) - cpuBefore) * 1000) / (run.rps * seconds)
   await new Promise((resolve) => perf.on("exit", resolve))
   console.log(`${which}: ${run.rps} req/s under the profiler, p50 ${run.p50} ms, p99 ${run.p99} ms, errors ${run.errors}`)
   const [command, argv] = pin(1, "perf", ["script", "-i", data])
   const script = spawnSync(command, argv, { encoding: "utf8", maxBuffer: 1 << 30 })
   if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`)
-  print(split(script.stdout, root), cpuUsPerRequest)
+  print(split(script.stdout, root), run.cpuUs)
 } finally {
   server.kill(which === "ceiling" ? "SIGTERM" : "SIGINT")
   fs.rmSync(work, { recursive: true, force: true })

@@ -22,13 +22,9 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tls from "node:tls"
-import { issueServing, makeCa } from "../src/cli/EmbeddedCerts.ts"
+import { benchFiles, imageEnv, pin, root } from "./Servers.ts"
 
-const root = path.resolve(import.meta.dirname, "..")
 const seconds = Number(process.env["SOAK_SECONDS"] ?? 600)
-const cpus = os.cpus().length
-const pin = (core: number, command: string, args: ReadonlyArray<string>): [string, Array<string>] =>
-  cpus >= 2 ? ["taskset", ["-c", String(core), command, ...args]] : [command, [...args]]
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -40,37 +36,17 @@ const freePort = () =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const imageNodeOptions = (): string => {
-  const line = fs.readFileSync(path.join(root, "Dockerfile"), "utf8").split("\n").find((l) => l.includes("NODE_OPTIONS="))
-  return /NODE_OPTIONS="([^"]*)"/.exec(line ?? "")?.[1] ?? ""
-}
-
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "fpw-soak-"))
-const certDir = path.join(work, "certs")
-fs.mkdirSync(certDir)
-const ca = makeCa()
-const pair = issueServing(ca, { dns: ["localhost"], ips: ["127.0.0.1"] })
-fs.writeFileSync(path.join(certDir, "tls.crt"), pair.certPem)
-fs.writeFileSync(path.join(certDir, "tls.key"), pair.keyPem)
-fs.writeFileSync(path.join(certDir, "ca.crt"), ca.certPem)
+const { caPem, writeConfig } = benchFiles(work)
 const fixture = fs.readFileSync(path.join(root, "bench/flyte-task-pod-review.json"), "utf8")
 const [port, probePort] = [await freePort(), await freePort()]
-fs.writeFileSync(path.join(work, "config.yaml"), [
-  "webhook:",
-  `  certDir: ${certDir}`,
-  "  listenAddress: 127.0.0.1",
-  `  listenPort: ${port}`,
-  `  probePort: ${probePort}`,
-  "  drainDelay: 0s",
-  "secrets:",
-  `  secrets-prefix: ${path.join(work, "none")}`,
-  ""
-].join("\n"))
+const config = writeConfig("config.yaml", { port, probe: probePort })
 
-const [command, argv] = pin(0, process.execPath, ["bin/flyte-pod-webhook.js", "serve", "--embedded", "--config", path.join(work, "config.yaml")])
+const [command, argv] = pin(0, process.execPath, ["bin/flyte-pod-webhook.js", "serve", "--embedded", "--config", config])
 const base = { ...process.env }
 delete base["NODE_OPTIONS"]
-const webhook = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...base, NODE_ENV: "production", NODE_OPTIONS: imageNodeOptions() } })
+// As the image runs it: the Dockerfile's ENV (NODE_ENV=production and its NODE_OPTIONS).
+const webhook = spawn(command, argv, { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...base, ...imageEnv() } })
 process.on("exit", () => webhook.kill("SIGKILL"))
 
 const metrics = async (): Promise<Map<string, number>> => {
@@ -102,7 +78,7 @@ if (rate === 0) {
   console.log(`soaking at ${rate} req/s (SOAK_RATE) for ${seconds} s`)
 }
 
-const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: ca.certPem })
+const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: caPem })
 const counts = new Map<string, number>()
 const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1)
 
@@ -121,7 +97,7 @@ const post = (label: string, body: string | Buffer, headers: Record<string, stri
 
 /** rawUpload sends a body in pieces over its own TLS connection; `stallAtEnd` leaves out the last byte. */
 const rawUpload = (label: string, body: string, spreadMs: number, stallAtEnd: boolean) => {
-  const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost" }, async () => {
+  const socket = tls.connect({ host: "127.0.0.1", port, ca: caPem, servername: "localhost" }, async () => {
     socket.write(`POST /mutate?timeout=2s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`)
     const bytes = Buffer.from(stallAtEnd ? body.slice(0, -1) : body)
@@ -187,7 +163,7 @@ console.log("load stopped; waiting 5 s for the last deadlines and slow uploads")
 await sleep(5_000)
 const end = await report("end")
 const last = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-  const req = https.request({ host: "127.0.0.1", port, path: "/mutate?timeout=10s", method: "POST", ca: ca.certPem, agent: false,
+  const req = https.request({ host: "127.0.0.1", port, path: "/mutate?timeout=10s", method: "POST", ca: caPem, agent: false,
     headers: { "content-type": "application/json" } }, (res) => {
     let body = ""
     res.on("data", (c) => (body += c))
