@@ -59,8 +59,8 @@ export const startServer = async (
   let stderr = ""
   child.stderr?.on("data", (c) => (stderr = (stderr + c).slice(-4000)))
   child.on("exit", (code, signal) => {
-    // The constant server has the default runner teardown (130 on a signal); the webhook itself must exit 0.
-    if (code !== 0 && signal === null && !(name === "constant" && code === 130)) {
+    // The constant and floor servers have the default runner teardown (130 on a signal); the webhook must exit 0.
+    if (code !== 0 && signal === null && !((name === "constant" || name === "floor") && code === 130)) {
       console.error(`${name} exited with ${code}:\n${stderr}`)
     }
   })

@@ -1,5 +1,5 @@
 /**
- * `node bench/profile.ts [webhook|ceiling|constant] [seconds]`: where one server's CPU goes per request, under
+ * `node bench/profile.ts [webhook|ceiling|constant|floor] [seconds]`: where one server's CPU goes per request, under
  * the load `npm run bench` puts on it (wrk, 25 connections, the Flyte task Pod, server pinned to core 0, wrk to
  * core 1). The server runs with `--perf-basic-prof`; after a 3 s warm-up, `perf record -e task-clock -g`
  * samples it (all its threads) for `seconds` (default 10) while wrk runs; then bench/perfSplit.ts charges each
@@ -17,8 +17,8 @@ import { benchFiles, deployedEnv, ensureWrk, pin, root, runWrk, startServer } fr
 
 const [which = "webhook", secondsText = "10"] = process.argv.slice(2)
 const seconds = Number(secondsText)
-if (!["webhook", "ceiling", "constant"].includes(which) || !(seconds > 0)) {
-  console.error("usage: node bench/profile.ts [webhook|ceiling|constant] [seconds]")
+if (!["webhook", "ceiling", "constant", "floor"].includes(which) || !(seconds > 0)) {
+  console.error("usage: node bench/profile.ts [webhook|ceiling|constant|floor] [seconds]")
   process.exit(2)
 }
 if (spawnSync("perf", ["--version"]).error !== undefined) {
@@ -34,7 +34,8 @@ const config = writeConfig("config.yaml", { port, probe: port + 1 })
 const args: Record<string, ReadonlyArray<string>> = {
   webhook: ["bin/flyte-pod-webhook.js", "serve", "--embedded", "--config", config],
   constant: ["bench/constantWebhook.ts", config],
-  ceiling: ["bench/ceiling.ts", String(port), certDir]
+  ceiling: ["bench/ceiling.ts", String(port), certDir],
+  floor: ["bench/platformFloor.ts", String(port), certDir]
 }
 // The webhook and the HTTP-layer server run with the image's environment, the ceiling with Node's defaults.
 const server = await startServer(which, ["--perf-basic-prof", ...args[which]!], port, which === "ceiling" ? {} : deployedEnv())

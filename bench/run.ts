@@ -7,9 +7,10 @@
  * 2. fixed rate at half of our max rate against both (bench/fixedRate.ts, open loop): p50, p99;
  * 3. max throughput with a 1 MiB Pod;
  * then peak RSS (VmHWM) of each server and the ratios against the targets (issue 9: throughput >= 0.5 of the
- * ceiling, fixed-rate p99 <= 3x the ceiling's and < 10 ms, peak RSS <= 2x). One more server runs in the
+ * ceiling, fixed-rate p99 <= 3x the ceiling's and < 10 ms, peak RSS <= 2x). Two more servers run in the
  * throughput rounds, to tell costs apart: the webhook with a constant Mutator (bench/constantWebhook.ts: the
- * HTTP layer alone, the same Effect program on the same @effect/platform-node server).
+ * HTTP layer alone, the same Effect program on the same @effect/platform-node server), and the platform floor
+ * (bench/platformFloor.ts: the same listener and platform with a program that only parses the body and answers).
  * Each measurement runs BENCH_ROUNDS times, the servers back to back in each round, the order reversed every
  * other round (ABC CBA ...) so that a machine speeding up or slowing down favours neither. Each ratio is the
  * median of the per-round ratios (a round's servers ran within seconds of each other; this shared machine's
@@ -121,6 +122,7 @@ const main = async () => {
   const ours = { port: 9643, probe: 9644 }
   const constant = { port: 9743, probe: 9744 }
   const ceilingPort = 9543
+  const floorPort = 9843
   writeConfig("config.yaml", ours)
   writeConfig("constant.yaml", constant)
 
@@ -131,22 +133,26 @@ const main = async () => {
   const webhook = await startServer("webhook", ["bin/flyte-pod-webhook.js", "serve", "--embedded", "--config", path.join(work, "config.yaml")], ours.port, env)
   const ceiling = await startServer("ceiling", ["bench/ceiling.ts", String(ceilingPort), certDir], ceilingPort)
   const httpOnly = await startServer("constant", ["bench/constantWebhook.ts", path.join(work, "constant.yaml")], constant.port, env)
+  const floor = await startServer("floor", ["bench/platformFloor.ts", String(floorPort), certDir], floorPort, env)
   await new Promise((r) => setTimeout(r, 2000)) // settle, then idle RSS
   const idle = { ours: rssMiB(webhook.pid!, "VmRSS"), ceiling: rssMiB(ceiling.pid!, "VmRSS") }
   const constantUrl = `https://127.0.0.1:${constant.port}/mutate`
   const ourUrl = `https://127.0.0.1:${ours.port}/mutate`
   const ceilingUrl = `https://127.0.0.1:${ceilingPort}/mutate`
+  const floorUrl = `https://127.0.0.1:${floorPort}/mutate`
   try {
     // Warm up both (JIT, TLS session state), then measure.
     wrk(ourUrl, smallBody, 3, webhook.pid!)
     wrk(ceilingUrl, smallBody, 3, ceiling.pid!)
     wrk(constantUrl, smallBody, 3, httpOnly.pid!)
-    const [tOursR, tCeilR, tConstR] = inRounds<Throughput>([
+    wrk(floorUrl, smallBody, 3, floor.pid!)
+    const [tOursR, tCeilR, tConstR, tFloorR] = inRounds<Throughput>([
       () => wrk(ourUrl, smallBody, seconds, webhook.pid!),
       () => wrk(ceilingUrl, smallBody, seconds, ceiling.pid!),
-      () => wrk(constantUrl, smallBody, seconds, httpOnly.pid!)
-    ]) as [Array<Throughput>, Array<Throughput>, Array<Throughput>]
-    const [tOurs, tCeil, tConst] = [medians(tOursR), medians(tCeilR), medians(tConstR)]
+      () => wrk(constantUrl, smallBody, seconds, httpOnly.pid!),
+      () => wrk(floorUrl, smallBody, seconds, floor.pid!)
+    ]) as [Array<Throughput>, Array<Throughput>, Array<Throughput>, Array<Throughput>]
+    const [tOurs, tCeil, tConst, tFloor] = [medians(tOursR), medians(tCeilR), medians(tConstR), medians(tFloorR)]
     const rssSmall = { ours: peakRssMiB(webhook.pid!), ceiling: peakRssMiB(ceiling.pid!) }
     const rssConst = peakRssMiB(httpOnly.pid!)
     const rate = Math.max(1, Math.round(tOurs.rps / 2))
@@ -162,6 +168,7 @@ const main = async () => {
     const [bOurs, bCeil] = [medians(bOursR), medians(bCeilR)]
     const throughput = pairedRatio(tOursR, tCeilR, "rps")
     const httpLayer = pairedRatio(tConstR, tCeilR, "rps")
+    const platform = pairedRatio(tFloorR, tCeilR, "rps")
     const fixedP99 = pairedRatio(fOursR, fCeilR, "p99")
     const fixedP50 = pairedRatio(fOursR, fCeilR, "p50")
     const big = pairedRatio(bOursR, bCeilR, "rps")
@@ -189,10 +196,14 @@ const main = async () => {
     row("  CPU per request, measured (us)", tConst.cpuUs, tCeil.cpuUs, ratio(tConst.cpuUs, tCeil.cpuUs))
     row("  p50 / p99 latency (ms)", `${tConst.p50} / ${tConst.p99}`, `${tCeil.p50} / ${tCeil.p99}`, ratio(tConst.p99, tCeil.p99))
     row("  peak RSS (MiB)", rssConst, rssSmall.ceiling, ratio(rssConst, rssSmall.ceiling))
+    console.log("Platform floor (the same listener and platform, a program that only parses and answers):")
+    row("  Flyte task Pod: req/s", tFloor.rps, tCeil.rps, platform.ratio.toFixed(2))
+    row("  CPU per request, measured (us)", tFloor.cpuUs, tCeil.cpuUs, ratio(tFloor.cpuUs, tCeil.cpuUs))
     console.log(
-      `CPU per request on core 0 (measured medians): ceiling ${tCeil.cpuUs} us, HTTP layer ${tConst.cpuUs} us, ` +
-        `webhook ${tOurs.cpuUs} us; so the engine ${tOurs.cpuUs - tConst.cpuUs} us and the HTTP layer ` +
-        `${tConst.cpuUs - tCeil.cpuUs} us over a bare server`
+      `CPU per request on core 0 (measured medians): ceiling ${tCeil.cpuUs} us, platform floor ${tFloor.cpuUs} us, ` +
+        `HTTP layer ${tConst.cpuUs} us, webhook ${tOurs.cpuUs} us; so the platform ${tFloor.cpuUs - tCeil.cpuUs} us ` +
+        `over a bare server, our HTTP layer ${tConst.cpuUs - tFloor.cpuUs} us over the platform, the engine ` +
+        `${tOurs.cpuUs - tConst.cpuUs} us`
     )
     const list = (xs: ReadonlyArray<number>, digits = 2) => xs.map((x) => x.toFixed(digits)).join(" ")
     console.log("")
@@ -200,8 +211,10 @@ const main = async () => {
     console.log(`  req/s webhook    ${list(tOursR.map((t) => t.rps), 0)}`)
     console.log(`  req/s ceiling    ${list(tCeilR.map((t) => t.rps), 0)}`)
     console.log(`  req/s HTTP layer ${list(tConstR.map((t) => t.rps), 0)}`)
+    console.log(`  req/s platform   ${list(tFloorR.map((t) => t.rps), 0)}`)
     console.log(`  throughput ratio ${list(throughput.each)} (ratio of the medians ${ratio(tOurs.rps, tCeil.rps)})`)
     console.log(`  HTTP layer ratio ${list(httpLayer.each)}`)
+    console.log(`  platform ratio   ${list(platform.each)}`)
     console.log(`  fixed-rate p99 webhook ${list(fOursR.map((f) => f.p99), 1)} ms, ceiling ${list(fCeilR.map((f) => f.p99), 1)} ms`)
     console.log(`  fixed-rate p99 ratio ${list(fixedP99.each)} (ratio of the medians ${ratio(fOurs.p99, fCeil.p99)})`)
     console.log(`most requests in work at once in the webhook: ${peakInFlight} (maxInFlight 64)`)
@@ -221,6 +234,7 @@ const main = async () => {
     webhook.kill("SIGTERM")
     ceiling.kill("SIGTERM")
     httpOnly.kill("SIGTERM")
+    floor.kill("SIGTERM")
     fs.rmSync(work, { recursive: true, force: true })
   }
 }

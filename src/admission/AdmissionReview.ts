@@ -153,9 +153,12 @@ const isJsonObject = (value: unknown): value is JsonObject =>
 /** decodeRequest decodes an AdmissionReview body with the schema. */
 export const decodeRequest = (body: unknown): AdmissionRequest | Problem => {
   if (!isJsonObject(body)) return { message: "body is not a JSON object" }
-  const decoded = decodeReview(body, { errors: "all" })
+  // The first problem is enough to know the body is bad (and costs less on every good review); the message then
+  // lists every problem, so a failed body is decoded a second time for all of them.
+  const decoded = decodeReview(body)
   if (Exit.isFailure(decoded)) {
-    const error = decoded.cause.reasons.find((r) => r._tag === "Fail")
+    const all = decodeReview(body, { errors: "all" })
+    const error = (Exit.isFailure(all) ? all : decoded).cause.reasons.find((r) => r._tag === "Fail")
     const message = error === undefined ? "not an AdmissionReview" : describeIssue(body, error.error.issue)
     const who = identify(body)
     return who === undefined ? { message } : { message, uid: who.uid, apiVersion: who.apiVersion }

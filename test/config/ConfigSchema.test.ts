@@ -236,7 +236,11 @@ describe("the listener keys shared with issues 9 and 10", () => {
     [{ webhook: { tlsCipherSuites: ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"] } },
       'webhook.tlsCipherSuites[1]: expected a TLS 1.2 cipher suite of Mozilla\'s intermediate set, by IANA or OpenSSL name (README, tlsCipherSuites), got "TLS_RSA_WITH_AES_128_CBC_SHA"'],
     [{ webhook: { clientNames: "kube-apiserver" } }, 'webhook.clientNames: expected a list of certificate names, got "kube-apiserver"'],
-    [{ webhook: { clientCAFile: 42 } }, "webhook.clientCAFile: expected a path, got 42"]
+    [{ webhook: { clientCAFile: 42 } }, "webhook.clientCAFile: expected a path, got 42"],
+    // Names narrow the certificates of a client CA; without one no certificate is asked for, so the names would
+    // silently check nothing.
+    [{ webhook: { clientNames: ["kube-apiserver"] } },
+      "webhook.clientNames: needs webhook.clientCAFile (the CA whose client certificates these names narrow)"]
   ] as const)("%j", (document, message) => {
     assert.strictEqual(errorOf(document).message, message)
   })

@@ -130,6 +130,21 @@ describe("env vars", () => {
     assert.isUndefined(result.shadowed)
   })
 
+  it("two secrets whose Flyte env names collide (keys b_c and B_C of Secret a are both _FSEC_A_B_C): the second is refused", () => {
+    // docs/flyte-compat.md, "Deliberate differences": Flyte let the first win silently. Secret keys are
+    // case-sensitive, the env name is upper-cased.
+    const result = answer({ containers: [main({})] }, [
+      secret({ group: "a", key: "b_c", mountRequirement: "ENV_VAR" }),
+      secret({ group: "a", key: "B_C", mountRequirement: "ENV_VAR" })
+    ])
+    assert.strictEqual(
+      denial(result),
+      'flyte-pod-webhook: secret "a/B_C" from annotation flyte.secrets/s1 would not reach the Pod: ' +
+        'env var _FSEC_A_B_C is also set, to another value, for secret "a/b_c"'
+    )
+    assert.deepStrictEqual(result.secrets, ["a/b_c", "a/B_C"])
+  })
+
   it("a Pod of many containers that all shadow the secret: three reasons and a count, not one line per container", () => {
     const containers = Array.from({ length: 10 }, (_, i) => main({ name: `c${i}`, env: [{ name: "_FSEC_A_K", value: "mine" }] }))
     const message = denial(answer({ containers }, [secret({ group: "a", key: "k", mountRequirement: "ENV_VAR" })]))
