@@ -10,7 +10,7 @@
  * admit` restores Flyte's behaviour, with a warning). The invariant behind it is docs/flyte-compat.md, "Never a
  * silently missing secret".
  */
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { InjectLabel } from "../domain/FlyteNames.ts"
 import type { JsonPatchOp } from "../domain/JsonPatch.ts"
 import { DefaultMaxPatchBytes, type PatchEstimate } from "../domain/PatchEstimate.ts"
@@ -54,6 +54,19 @@ export interface Engine {
   readonly maxPatchBytes?: number
 }
 
+/**
+ * RunStep: how `decide` gets a service operation's result. Untraced, every operation is an `Exit` already (the
+ * services compute it at once, src/services/Spans.ts) and `runNow` just reads it, so a review is plain
+ * computation with no Effect run at all: in the server each Effect operation costs several times what it costs
+ * alone (docs/serve.md, "Where the time goes"). Traced, the Mutator passes `Effect.runSyncWith` of its own
+ * fiber's context, so each operation is a span inside `Mutator.review`.
+ */
+export type RunStep = <A>(step: Effect.Effect<A>) => A
+
+/** runNow: an operation's value when it is an `Exit` (the untraced services); else it is run synchronously. */
+export const runNow: RunStep = <A>(step: Effect.Effect<A>): A =>
+  Exit.isExit(step) && Exit.isSuccess(step) ? (step as Exit.Success<A>).value : Effect.runSync(step)
+
 const NOTHING: Omit<Decision, "outcome"> = { patch: [], warnings: [], secrets: [], injected: [], shadowed: [], managers: [] }
 
 const unchanged = (warnings: ReadonlyArray<string> = []): Decision => ({ ...NOTHING, outcome: "unchanged", warnings })
@@ -64,52 +77,46 @@ const failed = (
 ): Decision => ({ ...NOTHING, missing: "all", ...facts, outcome: "failed", reason })
 
 /**
- * decide makes the decision for one decoded request. It never fails: every problem is a Decision.
- *
- * The request comes in as an argument of a generator defined once, never captured by a closure made per call:
- * V8 allocates such closures in the old generation, where they keep the young request (the whole parsed Pod,
- * ~5 KB) alive through scavenges until the next full GC; written as `Effect.gen(() => ... request ...)` each
- * review promoted ~4.8 KB and the server spent twice the CPU per review (bench/promotion.ts).
+ * decide makes the decision for one decoded request, running the services' operations through `run`. It never
+ * fails: every problem is a Decision.
  */
-export const decide: (request: AdmissionRequest, engine: Engine) => Effect.Effect<Decision> = Effect.fnUntraced(
-  function*(request: AdmissionRequest, engine: Engine) {
-    if (request.operation !== "CREATE" || request.kind !== "Pod" || request.subResource !== "") return unchanged()
-    const object = request.object
-    if (object === undefined) return unchanged()
-    const pod = podFields(object)
-    if (pod.labels[InjectLabel] !== "true") return unchanged()
-    const decoded = requestedSecrets(pod.annotations, engine.decode)
-    if (decoded._tag === "Failure") return failed(`${decoded.annotation}: ${decoded.reason}`)
-    const { warnings } = decoded
-    if (decoded.secrets.length === 0) return unchanged(warnings)
-    const secrets = decoded.secrets.map((r) => secretLabel(r.secret))
-    if (!hasContainers(object)) {
-      // Nothing to put the secrets into: an answer without a patch would admit the Pod without them.
-      return failed("the Pod has no spec.containers to inject secrets into", { secrets, warnings })
-    }
-    const edits: Array<PodEdit> = []
-    const managers: Array<ManagerUse> = []
-    const failures: Array<string> = []
-    for (const requested of decoded.secrets) {
-      const result = yield* engine.lookup.resolve(requested.secret)
-      if (result._tag === "Resolved") {
-        edits.push(...forSecret(result.edits, secretLabel(requested.secret)))
-        managers.push({ manager: result.manager, ok: true })
-      } else {
-        const tried = result.attempts.map((a) => `${a.manager}: ${a.reason}`).join("; ")
-        failures.push(`cannot inject secret "${secretLabel(requested.secret)}" from annotation ${requested.annotation} (${tried})`)
-        managers.push({ manager: result.attempts.at(-1)?.manager ?? "none", ok: false })
-      }
-    }
-    if (failures.length > 0) return failed(failures.join("; "), { secrets, managers, warnings })
-    const limit = engine.maxPatchBytes ?? DefaultMaxPatchBytes
-    const estimate = yield* engine.patcher.estimate(object, edits)
-    if (estimate.bytes > limit) return failed(tooLarge(secrets.length, estimate, limit), { secrets, managers, warnings })
-    const { ops: patch, secretConflicts } = yield* engine.patcher.plan(object, edits)
-    if (secretConflicts.length > 0) return partly(decoded.secrets, secrets, managers, patch, secretConflicts, warnings)
-    return { ...NOTHING, outcome: patch.length === 0 ? "unchanged" : "patched", patch, warnings, secrets, injected: secrets, managers }
+export const decide = (request: AdmissionRequest, engine: Engine, run: RunStep = runNow): Decision => {
+  if (request.operation !== "CREATE" || request.kind !== "Pod" || request.subResource !== "") return unchanged()
+  const object = request.object
+  if (object === undefined) return unchanged()
+  const pod = podFields(object)
+  if (pod.labels[InjectLabel] !== "true") return unchanged()
+  const decoded = requestedSecrets(pod.annotations, engine.decode)
+  if (decoded._tag === "Failure") return failed(`${decoded.annotation}: ${decoded.reason}`)
+  const { warnings } = decoded
+  if (decoded.secrets.length === 0) return unchanged(warnings)
+  const secrets = decoded.secrets.map((r) => secretLabel(r.secret))
+  if (!hasContainers(object)) {
+    // Nothing to put the secrets into: an answer without a patch would admit the Pod without them.
+    return failed("the Pod has no spec.containers to inject secrets into", { secrets, warnings })
   }
-)
+  const edits: Array<PodEdit> = []
+  const managers: Array<ManagerUse> = []
+  const failures: Array<string> = []
+  for (const requested of decoded.secrets) {
+    const result = run(engine.lookup.resolve(requested.secret))
+    if (result._tag === "Resolved") {
+      edits.push(...forSecret(result.edits, secretLabel(requested.secret)))
+      managers.push({ manager: result.manager, ok: true })
+    } else {
+      const tried = result.attempts.map((a) => `${a.manager}: ${a.reason}`).join("; ")
+      failures.push(`cannot inject secret "${secretLabel(requested.secret)}" from annotation ${requested.annotation} (${tried})`)
+      managers.push({ manager: result.attempts.at(-1)?.manager ?? "none", ok: false })
+    }
+  }
+  if (failures.length > 0) return failed(failures.join("; "), { secrets, managers, warnings })
+  const limit = engine.maxPatchBytes ?? DefaultMaxPatchBytes
+  const estimate = run(engine.patcher.estimate(object, edits))
+  if (estimate.bytes > limit) return failed(tooLarge(secrets.length, estimate, limit), { secrets, managers, warnings })
+  const { ops: patch, secretConflicts } = run(engine.patcher.plan(object, edits))
+  if (secretConflicts.length > 0) return partly(decoded.secrets, secrets, managers, patch, secretConflicts, warnings)
+  return { ...NOTHING, outcome: patch.length === 0 ? "unchanged" : "patched", patch, warnings, secrets, injected: secrets, managers }
+}
 
 const tooLarge = (secrets: number, e: PatchEstimate, limit: number): string =>
   `the patch for ${secrets} secrets would be about ${e.bytes} bytes (${e.containers} containers and init containers x ` +

@@ -11,11 +11,18 @@
  * 3. a slot (AdmissionSlots.ts; 429 + Retry-After when every slot and queue place is taken);
  * 4. the Mutator: schema decode (400 naming the fields) and the decision (200 with the AdmissionReview).
  * The deadline from `?timeout=` (Limits.ts) covers all of it: at it the caller gets an in-band answer
- * (Answers.deadline) and the work still running is interrupted. The body's bytes and the slot are held in the
- * request's scope, so every ending (answer, deadline, refusal, client gone, defect) gives them back.
+ * (Answers.deadline) and the work still running is interrupted. The body's bytes and the slot are given back in
+ * finalizers, so every ending (answer, deadline, refusal, client gone, defect) gives them back.
+ *
+ * Steps 2-4 are the request's only interruptible region (the platform runs the rest uninterruptibly, and
+ * interrupts the request's fiber when its client goes away). The deadline interrupts that fiber too, from a
+ * Node timer: the region ends with an interruption either way, which the step after it turns into the deadline's
+ * answer when the timer fired, and lets through otherwise (the client is gone: nothing to answer). So a request
+ * costs one fiber, the platform's: a child fiber per request (Effect's `timeoutOrElse`, or a fork racing a
+ * timer) costs several µs of the ~130 a review takes in the server (docs/serve.md, "Where the time goes").
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Cause, Effect } from "effect"
+import { Cause, Context, Effect, type Fiber } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import type * as http from "node:http"
 import type { AnswerBody } from "../admission/Answers.ts"
@@ -25,10 +32,9 @@ import type { MutationResult } from "../admission/MutationResult.ts"
 import { identify, type ReviewIdentity } from "../admission/ReviewIdentity.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
 import type { AdmissionSlots, AtCapacity } from "./AdmissionSlots.ts"
-import { withDeadline } from "./Deadline.ts"
-import type { BodyBudget } from "./BodyBudget.ts"
+import type { BodyBudget, OpenHold } from "./BodyBudget.ts"
 import { MAX_BODY_BYTES, requestDeadlineMs } from "./Limits.ts"
-import { DRAIN_BYTES, readBody } from "./RequestBody.ts"
+import { type BodyError, DRAIN_BYTES, readBody } from "./RequestBody.ts"
 import type { RequestFields, RequestLog } from "./RequestLog.ts"
 import type { RequestOutcome, WebhookMetrics } from "./WebhookMetrics.ts"
 
@@ -44,6 +50,8 @@ export interface MutateDeps {
   readonly onInjectionError: OnInjectionError
   /** True from SIGTERM on: every answer then carries `Connection: close` (src/http/WebhookServer.ts, shutdown). */
   readonly closing: () => boolean
+  /** Counts admission requests from their body's first byte to their answer (the shutdown waits for them). */
+  readonly inWork: { count: number }
 }
 
 /** Answer: one request's answer, with what is logged and counted about it. */
@@ -107,39 +115,64 @@ export const MUTATE_PATHS: ReadonlySet<string> = new Set(["/mutate--v1-pod", "/m
 
 /** makeAdmissionApp builds the listener's program from its dependencies. */
 export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
-  /** The work on one request whose head passed the checks; `state.who` is set once its uid is read. */
-  const work = (source: http.IncomingMessage, state: { who: ReviewIdentity | undefined }): Effect.Effect<Answer> =>
-    deps.budget.holding((hold) =>
+  /**
+   * The request's state while it is in work: the uid once read, whether the deadline fired, and the finalizer
+   * that gives back what it holds (its share of the body budget, the deadline's timer, its count).
+   */
+  interface InWork {
+    who: ReviewIdentity | undefined
+    timedOut: boolean
+    readonly started: number
+  }
+
+  /** Steps 2-4 for a request whose head passed the checks (interruptible: the deadline or the client stops it). */
+  const work = (source: http.IncomingMessage, state: InWork, hold: OpenHold) =>
+    Effect.interruptible(
       Effect.flatMap(readBody(source, hold), (body): Effect.Effect<Answer, BadReview | AtCapacity> => {
         const parsed = parseJson(body)
         if ("error" in parsed) return Effect.succeed(refused(undefined, "invalid", 400, "BadRequest", parsed.error))
         state.who = identify(parsed.value)
         return Effect.map(deps.slots.withSlot(deps.mutator.review(parsed.value)), fromResult)
       })
-    ).pipe(
-      Effect.catchTags({
-        BodyTooLarge: (e) =>
-          Effect.succeed(refused(undefined, "rejected", 413, "RequestEntityTooLarge", TOO_LARGE, e.drained ? undefined : CLOSE)),
-        BudgetExceeded: () =>
-          Effect.succeed(refused(undefined, "rejected", 429, "TooManyRequests", "flyte-pod-webhook holds too many request bytes; retry shortly", { ...RETRY, ...CLOSE })),
-        // The client is gone: nothing can be answered; the scope has given back what the request held.
-        BodyAborted: () => Effect.interrupt,
-        AtCapacity: () =>
-          Effect.succeed(refused(state.who, "rejected", 429, "TooManyRequests", "flyte-pod-webhook is at capacity; retry shortly", RETRY)),
-        BadReview: (e) => {
-          const who = e.uid === undefined ? state.who : { uid: e.uid, apiVersion: e.apiVersion ?? "admission.k8s.io/v1" }
-          return Effect.succeed(refused(who, "invalid", 400, "BadRequest", e.message))
-        }
-      }),
-      Effect.catchCause((cause) =>
-        Cause.hasInterruptsOnly(cause)
-          ? Effect.failCause(cause)
-          : Effect.as(
-            deps.log.defect(state.who?.uid, Cause.pretty(cause)),
-            refused(state.who, "error", 500, "InternalError", "internal error in flyte-pod-webhook; see its log")
-          )
-      )
     )
+
+  /** What a request that did not end with an answer gets instead, by why it ended. */
+  const otherwise = (state: InWork, cause: Cause.Cause<BodyError | BadReview | AtCapacity>): Effect.Effect<Answer> => {
+    if (Cause.hasInterruptsOnly(cause)) {
+      // The deadline answers in-band; a client that went away gets nothing (there is no one to answer).
+      return state.timedOut ? Effect.succeed(atDeadline(state)) : Effect.failCause(cause as Cause.Cause<never>)
+    }
+    const failure = cause.reasons.find(Cause.isFailReason)
+    if (failure === undefined) {
+      return Effect.as(
+        deps.log.defect(state.who?.uid, Cause.pretty(cause)),
+        refused(state.who, "error", 500, "InternalError", "internal error in flyte-pod-webhook; see its log")
+      )
+    }
+    const e = failure.error
+    switch (e._tag) {
+      case "BodyTooLarge":
+        return Effect.succeed(refused(undefined, "rejected", 413, "RequestEntityTooLarge", TOO_LARGE, e.drained ? undefined : CLOSE))
+      case "BudgetExceeded":
+        return Effect.succeed(refused(undefined, "rejected", 429, "TooManyRequests", "flyte-pod-webhook holds too many request bytes; retry shortly", { ...RETRY, ...CLOSE }))
+      case "BodyAborted":
+        // The client is gone: nothing can be answered; the finalizer gives back what the request held.
+        return Effect.interrupt
+      case "AtCapacity":
+        return Effect.succeed(refused(state.who, "rejected", 429, "TooManyRequests", "flyte-pod-webhook is at capacity; retry shortly", RETRY))
+      case "BadReview": {
+        const who = e.uid === undefined ? state.who : { uid: e.uid, apiVersion: e.apiVersion ?? "admission.k8s.io/v1" }
+        return Effect.succeed(refused(who, "invalid", 400, "BadRequest", e.message))
+      }
+    }
+  }
+
+  const atDeadline = (state: InWork): Answer => ({
+    outcome: "timeout",
+    code: state.who === undefined ? 504 : 200,
+    body: deadline(state.who, deps.onInjectionError, (performance.now() - state.started) / 1000),
+    fields: { uid: state.who?.uid, reason: "deadline" }
+  })
 
   const send = (answer: Answer, started: number): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
     const durationMs = performance.now() - started
@@ -151,43 +184,49 @@ export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResp
       contentType: "application/json",
       ...(headers === undefined ? {} : { headers })
     })
-    return Effect.as(
-      deps.log.request({ outcome: answer.outcome, status: answer.code, durationMs, ...answer.fields }),
-      response
+    const line = deps.log.request({ outcome: answer.outcome, status: answer.code, durationMs, ...answer.fields })
+    return line === undefined ? Effect.succeed(response) : Effect.as(line, response)
+  }
+
+  const mutate = (request: HttpServerRequest.HttpServerRequest, query: string, started: number, fiber: Fiber.Fiber<unknown, unknown>) => {
+    const source = NodeHttpServerRequest.toIncomingMessage(request) as http.IncomingMessage
+    // Headers are read through the platform's Headers (a null-prototype map: no name reads Object.prototype).
+    const headers = request.headers
+    const contentType = headers["content-type"]
+    if (!isJsonContentType(contentType)) {
+      const got = contentType === undefined ? "none" : contentType.slice(0, 100)
+      return send(refused(undefined, "invalid", 415, "UnsupportedMediaType", `content type ${got}; expected application/json`), started)
+    }
+    const declared = Number(headers["content-length"] ?? 0)
+    if (declared > DRAIN_BYTES) {
+      // Too large to drain: refuse now and close; the client cannot be sent this answer if it never reads.
+      return send(refused(undefined, "rejected", 413, "RequestEntityTooLarge", TOO_LARGE, CLOSE), started)
+    }
+    if (headers["expect"]?.toLowerCase() === "100-continue") {
+      // Node leaves `Expect: 100-continue` to the handler; the body is read next, so ask for it.
+      NodeHttpServerRequest.toServerResponse(request).writeContinue()
+    }
+    const state: InWork = { who: undefined, timedOut: false, started }
+    const hold = deps.budget.open()
+    const timer = setTimeout(() => {
+      state.timedOut = true
+      fiber.interruptUnsafe()
+    }, requestDeadlineMs(query, deps.defaultTimeoutMs))
+    deps.inWork.count++
+    const release = Effect.sync(() => {
+      clearTimeout(timer)
+      hold.release()
+      deps.inWork.count--
+    })
+    return work(source, state, hold).pipe(
+      Effect.catchCause((cause) => otherwise(state, cause)),
+      Effect.ensuring(release),
+      Effect.flatMap((answer) => send(answer, started))
     )
   }
 
-  const mutate = (request: HttpServerRequest.HttpServerRequest, query: string, started: number) =>
-    Effect.suspend(() => {
-      const source = NodeHttpServerRequest.toIncomingMessage(request) as http.IncomingMessage
-      // Headers are read through the platform's Headers (a null-prototype map: no name reads Object.prototype).
-      const headers = request.headers
-      const contentType = headers["content-type"]
-      if (!isJsonContentType(contentType)) {
-        const got = contentType === undefined ? "none" : contentType.slice(0, 100)
-        return send(refused(undefined, "invalid", 415, "UnsupportedMediaType", `content type ${got}; expected application/json`), started)
-      }
-      const declared = Number(headers["content-length"] ?? 0)
-      if (declared > DRAIN_BYTES) {
-        // Too large to drain: refuse now and close; the client cannot be sent this answer if it never reads.
-        return send(refused(undefined, "rejected", 413, "RequestEntityTooLarge", TOO_LARGE, CLOSE), started)
-      }
-      if (headers["expect"]?.toLowerCase() === "100-continue") {
-        // Node leaves `Expect: 100-continue` to the handler; the body is read next, so ask for it.
-        NodeHttpServerRequest.toServerResponse(request).writeContinue()
-      }
-      const state: { who: ReviewIdentity | undefined } = { who: undefined }
-      const ms = requestDeadlineMs(query, deps.defaultTimeoutMs)
-      const atDeadline = (): Answer => ({
-        outcome: "timeout",
-        code: state.who === undefined ? 504 : 200,
-        body: deadline(state.who, deps.onInjectionError, (performance.now() - started) / 1000),
-        fields: { uid: state.who?.uid, reason: "deadline" }
-      })
-      return Effect.flatMap(withDeadline(work(source, state), ms, atDeadline), (answer) => send(answer, started))
-    })
-
-  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+  return Effect.withFiber((fiber) => {
+    const request = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
     const started = performance.now()
     const url = request.url
     const q = url.indexOf("?")
@@ -204,6 +243,6 @@ export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResp
       const message = `method ${request.method.slice(0, 20)} not allowed; use POST`
       return send(refused(undefined, "invalid", 405, "MethodNotAllowed", message, { allow: "POST" }), started)
     }
-    return mutate(request, q < 0 ? "" : url.slice(q + 1), started)
+    return mutate(request, q < 0 ? "" : url.slice(q + 1), started, fiber)
   })
 }

@@ -60,10 +60,10 @@ export class RequestLog {
     this.debugEnabled = debugEnabled
   }
 
-  /** request logs one answered admission request (an Effect that does nothing when the level says so). */
-  request(fields: RequestFields): Effect.Effect<void> {
+  /** request: the log line of one answered admission request, or undefined when the level leaves it out. */
+  request(fields: RequestFields): Effect.Effect<void> | undefined {
     const noisy = NOISY.has(fields.outcome)
-    if (!noisy && !this.debugEnabled) return Effect.void
+    if (!noisy && !this.debugEnabled) return undefined
     if (fields.outcome === "rejected" && fields.status === 429 && !this.debugEnabled) return this.refused(fields)
     const line = noisy ? Effect.logInfo("admission request") : Effect.logDebug("admission request")
     return line.pipe(Effect.annotateLogs(annotations(fields)))
@@ -76,11 +76,11 @@ export class RequestLog {
     )
   }
 
-  private refused(fields: RequestFields): Effect.Effect<void> {
+  private refused(fields: RequestFields): Effect.Effect<void> | undefined {
     const now = Date.now()
     if (now - this.refusedWindowStart < 1000) {
       this.refusedSince++
-      return Effect.void
+      return undefined
     }
     const suppressed = this.refusedSince
     this.refusedSince = 0

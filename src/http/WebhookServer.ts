@@ -65,7 +65,8 @@ const make = Effect.gen(function*() {
   const slots = makeAdmissionSlots(webhook.maxInFlight, webhook.maxQueue)
   const budget = makeBodyBudget(webhook.maxBufferedBytes)
   let closing = false
-  let open = 0
+  // Admission requests from their body's first byte to their answer (AdmissionApp.ts); the shutdown waits for them.
+  const inWork = { count: 0 }
 
   let pair: TlsPair = yield* tls.current
   // The `certificate` gate is closed while the pair being served has expired (issue 10), checked on every new
@@ -92,14 +93,9 @@ const make = Effect.gen(function*() {
     log: new RequestLog(yield* LogLevel.isEnabled("Debug")),
     defaultTimeoutMs: webhook.requestTimeoutSeconds * 1000,
     onInjectionError: webhook.onInjectionError,
-    closing: () => closing
-  }).pipe(
-    // The platform runs a served program uninterruptibly (HttpRouter would make each route interruptible):
-    // without this, a client that goes away would not stop its request, nor give back what it holds.
-    Effect.interruptible,
-    Effect.ensuring(Effect.sync(() => void open--)),
-    (counted) => Effect.andThen(Effect.sync(() => void open++), counted)
-  )
+    closing: () => closing,
+    inWork
+  })
 
   // TLS: the config's policy, and the client CA when client certificates are required (issue 10). A new serving
   // pair or a new client CA bundle swaps the secure context for new connections.
@@ -167,10 +163,10 @@ const make = Effect.gen(function*() {
         Effect.annotateLogs({ drainDelaySeconds: webhook.drainDelaySeconds })
       )
       yield* Effect.sleep(Duration.seconds(webhook.drainDelaySeconds))
-      yield* Effect.logInfo("shutdown: listener closed; finishing open requests").pipe(Effect.annotateLogs({ open }))
+      yield* Effect.logInfo("shutdown: listener closed; finishing open requests").pipe(Effect.annotateLogs({ open: inWork.count }))
       server.close()
       server.closeIdleConnections()
-      const finished = yield* Effect.sync(() => open === 0).pipe(
+      const finished = yield* Effect.sync(() => inWork.count === 0).pipe(
         Effect.repeat({ schedule: Schedule.spaced(Duration.millis(50)), until: (done) => done }),
         Effect.timeoutOption(Duration.seconds(webhook.shutdownTimeoutSeconds))
       )
@@ -178,7 +174,7 @@ const make = Effect.gen(function*() {
       yield* readiness.set("listener", false, "HTTPS listener closed")
       yield* (finished._tag === "Some"
         ? Effect.logInfo("shutdown: all requests answered")
-        : Effect.logWarning("shutdown: timeout reached; remaining connections closed").pipe(Effect.annotateLogs({ open })))
+        : Effect.logWarning("shutdown: timeout reached; remaining connections closed").pipe(Effect.annotateLogs({ open: inWork.count })))
     })
   )
   yield* readiness.set("listener", true)
@@ -192,7 +188,7 @@ const make = Effect.gen(function*() {
       tracing: webhook.otlpEndpoint !== undefined
     })
   )
-  return { port, probePort, metrics, slots, budget, open: () => open } satisfies WebhookServerShape
+  return { port, probePort, metrics, slots, budget, open: () => inWork.count } satisfies WebhookServerShape
 })
 
 /** spanName: `<method> <path>` without the query (the API server's `?timeout=` differs per call). */

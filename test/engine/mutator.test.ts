@@ -4,10 +4,15 @@
  * apiserver-contract.md ("The answer").
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
+import { Mutator } from "../../src/admission/Mutator.ts"
 import { encodeString } from "../../src/domain/Base32.ts"
 import { encodeSecret } from "../../src/domain/SecretAnnotation.ts"
+import { notFound, type SecretManager } from "../../src/services/managers/SecretManager.ts"
+import { Patcher } from "../../src/services/Patcher.ts"
+import { SecretLookup } from "../../src/services/SecretLookup.ts"
+import { WebhookConfig } from "../../src/WebhookConfig.ts"
 import { configDoc, secret } from "../fixtures/Engine.ts"
 import { add, prefixEnv, secretRef } from "../fixtures/Expected.ts"
 import { reviewWith } from "../fixtures/Mutators.ts"
@@ -300,5 +305,32 @@ describe("a mount that cannot be added is a denial, never a silently missing sec
     Effect.gen(function*() {
       const result = yield* reviewWith(review(podWithMount("/data")), configDoc({ secretManagerType: "AWS" }))
       assert.strictEqual(result.outcome, "patched")
+    }))
+})
+
+describe("review is an Effect: the engine works when it is run, not when it is asked for", () => {
+  // The HTTP layer asks for the review, then runs it once it holds a slot: a review refused at capacity (429)
+  // must cost no engine work.
+  it.effect("asking runs no manager; running runs each once", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const counting: SecretManager = {
+        type: "Counting",
+        inject: () => {
+          calls++
+          return notFound("counted")
+        }
+      }
+      const layer = Mutator.layerNoDeps.pipe(
+        Layer.provide([SecretLookup.layerTest([counting]), Patcher.layer]),
+        Layer.provide(WebhookConfig.layerTest(configDoc()))
+      )
+      const mutator = yield* Effect.provide(Effect.service(Mutator), layer)
+      const annotations = { "flyte.secrets/s0": encodeSecret(secret({ group: "db-creds", key: "password" })) }
+      const asked = mutator.review(review(pod({ annotations })))
+      assert.strictEqual(calls, 0)
+      const result = yield* asked
+      assert.strictEqual(calls, 1)
+      assert.strictEqual(result.outcome, "denied")
     }))
 })

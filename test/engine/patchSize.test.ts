@@ -64,8 +64,8 @@ describe("fan-out reviews are refused before any op is built", () => {
     if (isProblem(request)) throw new Error(request.message)
     const lookup = lookupFor(configDoc())
     const patcher = Patcher.pure
-    assert.strictEqual(Effect.runSync(decide(request, { lookup, patcher })).outcome, "patched")
-    const small = Effect.runSync(decide(request, { lookup, patcher, maxPatchBytes: 1024 }))
+    assert.strictEqual(decide(request, { lookup, patcher }).outcome, "patched")
+    const small = decide(request, { lookup, patcher, maxPatchBytes: 1024 })
     assert.strictEqual(small.outcome, "failed")
     assert.match(String(small.reason), /above webhook\.maxPatchBytes \(1024 bytes\)$/)
   })
