@@ -116,8 +116,9 @@ export const MUTATE_PATHS: ReadonlySet<string> = new Set(["/mutate--v1-pod", "/m
 /** makeAdmissionApp builds the listener's program from its dependencies. */
 export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
   /**
-   * The request's state while it is in work: the uid once read, whether the deadline fired, and the finalizer
-   * that gives back what it holds (its share of the body budget, the deadline's timer, its count).
+   * The request's state while it is in work: the uid once read, whether the deadline fired, and when it began.
+   * What it holds (its share of the body budget, the deadline's timer, its count) is given back by `release`
+   * in `mutate`.
    */
   interface InWork {
     who: ReviewIdentity | undefined
