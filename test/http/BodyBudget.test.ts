@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import * as https from "node:https"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { BadReview } from "../../src/admission/Mutator.ts"
 import { baseConfig, ca, result, reviewBody, send, startServer } from "./support.ts"
 
 const MiB = 1024 * 1024
@@ -76,6 +77,7 @@ describe("every way a request ends gives back its bytes, its slot and its place"
         const uid = (body as { request: { uid: string } }).request.uid
         if (uid === "never") return Effect.never
         if (uid === "defect") return Effect.die(new Error("engine bug"))
+        if (uid === "bad") return Effect.fail(new BadReview({ message: "request.kind is missing", uid }))
         return Effect.succeed(result(uid, "unchanged", { allowed: true }))
       }
     })
@@ -144,6 +146,43 @@ describe("every way a request ends gives back its bytes, its slot and its place"
     req.end(reviewBody("never"))
     await eventually(() => server.slots.stats().inFlight === 1)
     req.destroy()
+    expect(await settled()).toBe(true)
+  })
+
+  /** hang starts a review that never finishes until its client goes away. */
+  const hang = (uid: string) => {
+    const req = https.request({
+      host: "127.0.0.1", port: server.port, path: "/mutate?timeout=30s", method: "POST", ca: ca.certPem, agent: false,
+      headers: { "content-type": "application/json" }
+    })
+    req.on("error", () => {})
+    req.end(reviewBody(uid))
+    return req
+  }
+  const waiting = () => server.slots.stats().inFlight + server.slots.stats().queued
+
+  it("the deadline, while waiting for a slot", async () => {
+    const hung = [0, 1, 2, 3].map(() => hang("never"))
+    await eventually(() => server.slots.stats().inFlight === 4)
+    const answer = await send(server.port, "/mutate?timeout=1s", reviewBody("queued"))
+    expect(answer.json().response.status.code).toBe(504)
+    expect(server.slots.stats().queued).toBe(0)
+    for (const req of hung) req.destroy()
+    expect(await settled()).toBe(true)
+  })
+
+  it("a refusal at capacity: every slot and queue place taken", async () => {
+    const hung = Array.from({ length: 8 }, () => hang("never"))
+    await eventually(() => waiting() === 8)
+    const answer = await send(server.port, "/mutate", reviewBody("one-too-many"))
+    expect(answer.status).toBe(429)
+    for (const req of hung) req.destroy()
+    expect(await settled()).toBe(true)
+  })
+
+  it("a body that is not JSON, and one that is not an AdmissionReview: 400", async () => {
+    expect((await send(server.port, "/mutate", "{not json")).status).toBe(400)
+    expect((await send(server.port, "/mutate", reviewBody("bad"))).status).toBe(400)
     expect(await settled()).toBe(true)
   })
 
