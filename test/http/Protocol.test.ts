@@ -6,6 +6,7 @@
  * checked on the server object.
  */
 import { Effect, Layer } from "effect"
+import * as net from "node:net"
 import * as tls from "node:tls"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createAdmissionListener, LISTENER_LIMITS, Limits } from "../../src/http/AdmissionListener.ts"
@@ -69,6 +70,27 @@ describe("Node's parser and server limits on the admission listener", () => {
     const { text } = await exchange(server.port, post("p-1") + post("p-2") + post("p-3", "Connection: close\r\n"))
     expect(statusLines(text)).toStrictEqual(["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
     expect([...text.matchAll(/"uid":"(p-\d)"/g)].map((m) => m[1])).toStrictEqual(["p-1", "p-2", "p-3"])
+  })
+
+  it("an answer reaches the socket in one write: head and body together, no writev of a trailing empty chunk", async () => {
+    // What the server's TLS sockets are asked to write while one request is answered.
+    const writes: Array<string> = []
+    type Writes = Record<"_write" | "_writev", (this: { _tlsOptions?: { isServer?: boolean } }, ...args: Array<unknown>) => void>
+    const socket = net.Socket.prototype as unknown as Writes
+    const original = { _write: socket._write, _writev: socket._writev }
+    for (const name of ["_write", "_writev"] as const) {
+      socket[name] = function(...args) {
+        if (this._tlsOptions?.isServer === true) writes.push(name)
+        return original[name].apply(this, args)
+      }
+    }
+    try {
+      const { text } = await exchange(server.port, post("w-1", "Connection: close\r\n"))
+      expect(statusLines(text)).toStrictEqual(["HTTP/1.1 200 OK"])
+      expect(writes).toStrictEqual(["_write"])
+    } finally {
+      Object.assign(socket, original)
+    }
   })
 
   it("pipelined requests split across many small writes are answered in order", async () => {
