@@ -16,10 +16,11 @@
  *
  * Steps 2-4 are the request's only interruptible region (the platform runs the rest uninterruptibly, and
  * interrupts the request's fiber when its client goes away). The deadline interrupts that fiber too, from a
- * Node timer: the region ends with an interruption either way, which the step after it turns into the deadline's
- * answer when the timer fired, and lets through otherwise (the client is gone: nothing to answer). So a request
- * costs one fiber, the platform's: a child fiber per request (Effect's `timeoutOrElse`, or a fork racing a
- * timer) costs several µs of the ~130 a review takes in the server (docs/serve.md, "Where the time goes").
+ * check of the listener's deadlines (Deadlines.ts: one interval timer, not a timer per request): the region
+ * ends with an interruption either way, which the step after it turns into the deadline's answer when the
+ * deadline fired, and lets through otherwise (the client is gone: nothing to answer). So a request costs one
+ * fiber, the platform's: a child fiber per request (Effect's `timeoutOrElse`, or a fork racing a timer) costs
+ * several µs of the ~100 a review takes in the server (docs/serve.md, "Where the time goes").
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Cause, Context, Effect, type Fiber } from "effect"
@@ -33,6 +34,7 @@ import { identify, type ReviewIdentity } from "../admission/ReviewIdentity.ts"
 import type { OnInjectionError } from "../WebhookConfig.ts"
 import type { AdmissionSlots, AtCapacity } from "./AdmissionSlots.ts"
 import type { BodyBudget, OpenHold } from "./BodyBudget.ts"
+import { makeDeadlines } from "./Deadlines.ts"
 import { MAX_BODY_BYTES, requestDeadlineMs } from "./Limits.ts"
 import { type BodyError, DRAIN_BYTES, readBody } from "./RequestBody.ts"
 import type { RequestFields, RequestLog } from "./RequestLog.ts"
@@ -115,9 +117,10 @@ export const MUTATE_PATHS: ReadonlySet<string> = new Set(["/mutate--v1-pod", "/m
 
 /** makeAdmissionApp builds the listener's program from its dependencies. */
 export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
+  const deadlines = makeDeadlines()
   /**
    * The request's state while it is in work: the uid once read, whether the deadline fired, and when it began.
-   * What it holds (its share of the body budget, the deadline's timer, its count) is given back by `release`
+   * What it holds (its share of the body budget, its deadline entry, its count) is given back by `release`
    * in `mutate`.
    */
   interface InWork {
@@ -209,13 +212,13 @@ export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResp
     }
     const state: InWork = { who: undefined, timedOut: false, started }
     const hold = deps.budget.open()
-    const timer = setTimeout(() => {
+    const due = deadlines.add(started + requestDeadlineMs(query, deps.defaultTimeoutMs), () => {
       state.timedOut = true
       fiber.interruptUnsafe()
-    }, requestDeadlineMs(query, deps.defaultTimeoutMs))
+    })
     deps.inWork.count++
     const release = Effect.sync(() => {
-      clearTimeout(timer)
+      deadlines.remove(due)
       hold.release()
       deps.inWork.count--
     })
