@@ -15,7 +15,7 @@ import { InjectLabel } from "../domain/FlyteNames.ts"
 import type { JsonPatchOp } from "../domain/JsonPatch.ts"
 import { DefaultMaxPatchBytes, type PatchEstimate } from "../domain/PatchEstimate.ts"
 import type { SecretConflict } from "../domain/Patcher.ts"
-import { asObject, podFields } from "../domain/Pod.ts"
+import { asObject, podAnnotations, podLabel } from "../domain/Pod.ts"
 import { forSecret, type JsonObject, type PodEdit } from "../domain/PodEdit.ts"
 import { decodeSecret, requestedSecrets } from "../domain/SecretAnnotation.ts"
 import { type RequestedSecret, secretLabel } from "../domain/SecretRequest.ts"
@@ -84,9 +84,8 @@ export const decide = (request: AdmissionRequest, engine: Engine, run: RunStep =
   if (request.operation !== "CREATE" || request.kind !== "Pod" || request.subResource !== "") return unchanged()
   const object = request.object
   if (object === undefined) return unchanged()
-  const pod = podFields(object)
-  if (pod.labels[InjectLabel] !== "true") return unchanged()
-  const decoded = requestedSecrets(pod.annotations, engine.decode)
+  if (podLabel(object, InjectLabel) !== "true") return unchanged()
+  const decoded = requestedSecrets(podAnnotations(object), engine.decode)
   if (decoded._tag === "Failure") return failed(`${decoded.annotation}: ${decoded.reason}`)
   const { warnings } = decoded
   if (decoded.secrets.length === 0) return unchanged(warnings)
@@ -101,7 +100,7 @@ export const decide = (request: AdmissionRequest, engine: Engine, run: RunStep =
   for (const requested of decoded.secrets) {
     const result = run(engine.lookup.resolve(requested.secret))
     if (result._tag === "Resolved") {
-      edits.push(...forSecret(result.edits, secretLabel(requested.secret)))
+      edits.push(...taggedEdits(result.edits, secretLabel(requested.secret)))
       managers.push({ manager: result.manager, ok: true })
     } else {
       const tried = result.attempts.map((a) => `${a.manager}: ${a.reason}`).join("; ")
@@ -116,6 +115,19 @@ export const decide = (request: AdmissionRequest, engine: Engine, run: RunStep =
   const { ops: patch, secretConflicts } = run(engine.patcher.plan(object, edits))
   if (secretConflicts.length > 0) return partly(decoded.secrets, secrets, managers, patch, secretConflicts, warnings)
   return { ...NOTHING, outcome: patch.length === 0 ? "unchanged" : "patched", patch, warnings, secrets, injected: secrets, managers }
+}
+
+/**
+ * taggedEdits: `forSecret` of a resolution's edits, kept with them: a resolution is reused for a second
+ * (SecretLookup.ts), and so are its tagged edits (same objects, so the patch estimate's sizes are reused too).
+ */
+const tagged = new WeakMap<ReadonlyArray<PodEdit>, { readonly secret: string; readonly edits: ReadonlyArray<PodEdit> }>()
+const taggedEdits = (edits: ReadonlyArray<PodEdit>, secret: string): ReadonlyArray<PodEdit> => {
+  const known = tagged.get(edits)
+  if (known !== undefined && known.secret === secret) return known.edits
+  const result = forSecret(edits, secret)
+  tagged.set(edits, { secret, edits: result })
+  return result
 }
 
 const tooLarge = (secrets: number, e: PatchEstimate, limit: number): string =>

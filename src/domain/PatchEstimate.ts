@@ -45,7 +45,20 @@ export const utf8Bytes = (text: string): number => {
   return bytes
 }
 
-const jsonBytes = (value: unknown): number => utf8Bytes(JSON.stringify(value) ?? "")
+/**
+ * The JSON size of each edit's value, by object: the same resolution (and so the same edit objects) serves every
+ * Pod of a task for a second (SecretLookup.ts), so each value is measured once. Edits are never changed once
+ * built (their fields are readonly), so a size cannot go stale; weakly keyed, it goes with its edit.
+ */
+const sizes = new WeakMap<object, number>()
+
+const jsonBytes = (value: object): number => {
+  const known = sizes.get(value)
+  if (known !== undefined) return known
+  const bytes = utf8Bytes(JSON.stringify(value) ?? "")
+  sizes.set(value, bytes)
+  return bytes
+}
 
 const sum = (values: Iterable<number>): number => {
   let total = 0
@@ -77,7 +90,7 @@ export const estimatePatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): Patc
         pullers.set(edit.namePrefix, (pullers.get(edit.namePrefix) ?? 0) + 1)
         break
       case "AddAnnotations":
-        for (const [key, value] of Object.entries(edit.annotations)) other += 2 * utf8Bytes(key) + jsonBytes(value) + OpBytes
+        for (const [key, value] of Object.entries(edit.annotations)) other += 2 * utf8Bytes(key) + utf8Bytes(JSON.stringify(value)) + OpBytes
         break
       default:
         break

@@ -50,6 +50,33 @@ export const resolveWith = (managers: ReadonlyArray<SecretManager>) =>
   return { _tag: "Unresolved", attempts }
 }
 
+/**
+ * How long a resolution is reused for the same request. Managers compute a secret's edits from the config and
+ * the request alone, except Global, which reads the mounted secrets (and reuses each read for a second too:
+ * GlobalManager.ts); the kubelet takes about a minute to update a mounted Secret, so a second more changes
+ * nothing a user can see.
+ */
+const ResolvedMillis = 1000
+
+/**
+ * reusingResolutions remembers each request's resolution for ResolvedMillis, keyed by the request object: the
+ * Mutator decodes each annotation value once (BoundedCache), so every Pod of a task hands over the same
+ * SecretRequest, and its resolution (the managers' work and the edit objects) is computed once a second instead
+ * of once per Pod. Only resolutions that inject are kept: a failure is worked out (and reported) every time.
+ * Weakly keyed: an entry goes when the decode cache lets its request go.
+ */
+export const reusingResolutions = (resolve: (secret: SecretRequest) => Resolved | Unresolved) => {
+  const known = new WeakMap<SecretRequest, { readonly at: number; readonly resolved: Resolved }>()
+  return (secret: SecretRequest): Resolved | Unresolved => {
+    const now = performance.now()
+    const hit = known.get(secret)
+    if (hit !== undefined && now - hit.at < ResolvedMillis) return hit.resolved
+    const result = resolve(secret)
+    if (result._tag === "Resolved") known.set(secret, { at: now, resolved: result })
+    return result
+  }
+}
+
 /** buildManagers turns the config into the ordered managers; an unknown type is a ConfigError naming the key. */
 export const buildManagers = (config: WebhookConfigShape): ReadonlyArray<SecretManager> => {
   const managers: Array<SecretManager> = config.webhook.globalSecrets ? [makeGlobalManager(config)] : []
@@ -77,7 +104,7 @@ export class SecretLookup extends Context.Service<SecretLookup, SecretLookupShap
   static readonly fromManagers = (managers: ReadonlyArray<SecretManager>, traced = false): SecretLookupShape => {
     return {
       managers: managers.map((m) => m.type),
-      resolve: spans(traced).sync("SecretLookup.resolve", resolveWith(managers))
+      resolve: spans(traced).sync("SecretLookup.resolve", reusingResolutions(resolveWith(managers)))
     }
   }
 
