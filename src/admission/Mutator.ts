@@ -6,7 +6,7 @@
 import { Context, Data, Effect, Exit, Layer } from "effect"
 import { boundedCache } from "../domain/BoundedCache.ts"
 import { decodeSecret } from "../domain/SecretAnnotation.ts"
-import { podFields } from "../domain/Pod.ts"
+import { podIdentity } from "../domain/Pod.ts"
 import { Patcher } from "../services/Patcher.ts"
 import { SecretLookup } from "../services/SecretLookup.ts"
 import { tracingEnabled } from "../services/Spans.ts"
@@ -46,7 +46,7 @@ export class Mutator extends Context.Service<Mutator, MutatorShape>()("flyte-pod
         if (isProblem(request)) return Exit.fail(new BadReview(request))
         const decision = decide(request, engine, run)
         const answered = decided(request, decision, webhook.onInjectionError)
-        const pod = podFields(request.object)
+        const pod = podIdentity(request.object)
         return Exit.succeed({
           ...answered,
           uid: request.uid,

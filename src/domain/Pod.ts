@@ -28,26 +28,30 @@ export const stringMap = (value: unknown): Readonly<Record<string, string>> => {
   return out
 }
 
-/** PodFields: what the Mutator reads of a Pod's metadata. */
-export interface PodFields {
-  readonly labels: Readonly<Record<string, string>>
-  readonly annotations: Readonly<Record<string, string>>
+const text = (value: unknown): string => (typeof value === "string" ? value : "")
+
+const metadataOf = (pod: unknown): JsonObject => asObject(asObject(pod)["metadata"])
+
+/** PodIdentity: who a Pod is, for logs and metrics. */
+export interface PodIdentity {
   /** The object's namespace; empty for controller-made Pods (the request's namespace applies then). */
   readonly namespace: string
   /** The name, or `<generateName>*` for controller-made Pods whose name is not chosen yet. */
   readonly name: string
 }
 
-const text = (value: unknown): string => (typeof value === "string" ? value : "")
-
-export const podFields = (pod: unknown): PodFields => {
-  const metadata = asObject(asObject(pod)["metadata"])
+export const podIdentity = (pod: unknown): PodIdentity => {
+  const metadata = metadataOf(pod)
   const name = text(metadata["name"])
   const generateName = text(metadata["generateName"])
-  return {
-    labels: stringMap(metadata["labels"]),
-    annotations: stringMap(metadata["annotations"]),
-    namespace: text(metadata["namespace"]),
-    name: name !== "" ? name : generateName !== "" ? `${generateName}*` : ""
-  }
+  return { namespace: text(metadata["namespace"]), name: name !== "" ? name : generateName !== "" ? `${generateName}*` : "" }
 }
+
+/** podLabel: one label's value when it is a string (read in place: most Pods are not ours, so copy nothing). */
+export const podLabel = (pod: unknown, key: string): string | undefined => {
+  const value = asObject(metadataOf(pod)["labels"])[key]
+  return typeof value === "string" ? value : undefined
+}
+
+/** podAnnotations: the string-valued annotations. */
+export const podAnnotations = (pod: unknown): Readonly<Record<string, string>> => stringMap(metadataOf(pod)["annotations"])
