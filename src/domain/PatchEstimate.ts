@@ -71,8 +71,9 @@ export const estimatePatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): Patc
   const spec = asObject(asObject(pod)["spec"])
   const initContainers = asArray(spec["initContainers"])
   const env = new Map<string, number>()
-  const mounts = new Map<string, number>()
-  const pullers = new Map<string, number>()
+  // Most plans add env vars alone: the other two are made on first use.
+  let mounts: Map<string, number> | undefined
+  let pullers: Map<string, number> | undefined
   let other = 0
   for (const edit of edits) {
     switch (edit._tag) {
@@ -80,6 +81,7 @@ export const estimatePatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): Patc
         env.set(edit.env.name, Math.max(env.get(edit.env.name) ?? 0, jsonBytes(edit.env) + OpBytes))
         break
       case "AddMount":
+        mounts ??= new Map()
         mounts.set(`${edit.mount.name}\u0000${edit.mount.mountPath}`, jsonBytes(edit.mount) + OpBytes)
         break
       case "AddVolume":
@@ -87,6 +89,7 @@ export const estimatePatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): Patc
         break
       case "AddInitContainer":
         other += jsonBytes(edit.container) + OpBytes
+        pullers ??= new Map()
         pullers.set(edit.namePrefix, (pullers.get(edit.namePrefix) ?? 0) + 1)
         break
       case "AddAnnotations":
@@ -98,11 +101,11 @@ export const estimatePatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): Patc
   }
   // Pullers an earlier pass added are already among the init containers: count only those beyond them.
   let newPullers = 0
-  for (const [prefix, count] of pullers) {
+  for (const [prefix, count] of pullers ?? []) {
     const present = initContainers.filter((c) => String(asObject(c)["name"]).startsWith(prefix)).length
     newPullers += Math.max(0, count - present)
   }
   const containers = initContainers.length + asArray(spec["containers"]).length + newPullers
-  const perContainer = sum(env.values()) + sum(mounts.values())
-  return { bytes: containers * perContainer + other, containers, envVars: env.size, mounts: mounts.size, other }
+  const perContainer = sum(env.values()) + (mounts === undefined ? 0 : sum(mounts.values()))
+  return { bytes: containers * perContainer + other, containers, envVars: env.size, mounts: mounts?.size ?? 0, other }
 }

@@ -28,7 +28,7 @@ import {
   sameJson
 } from "./PodState.ts"
 import { cleanPath } from "./PosixPath.ts"
-import { places, resolvedName, resolveVolume, shareItems, type VolumeSet, volumeSet } from "./VolumeNames.ts"
+import { type Places, places, resolvedName, resolveVolume, shareItems, type VolumeSet, volumeSet } from "./VolumeNames.ts"
 
 /** SecretConflict: why a secret would not reach the Pod as asked; `shadowed` when the Pod's own env var is in the way. */
 export interface SecretConflict {
@@ -54,16 +54,18 @@ export const plan = (pod: unknown, edits: ReadonlyArray<PodEdit>): ReadonlyArray
 const MaxReasons = 3
 
 const problemList = () => {
-  const bySecret = new Map<string, { shadowed: boolean; reasons: Array<string>; seen: Set<string> }>()
+  // Made on the first problem: most plans have none.
+  let bySecret: Map<string, { shadowed: boolean; reasons: Array<string>; seen: Set<string> }> | undefined
   return {
     note: (secret: string, reason: string, shadowed: boolean) => {
+      bySecret ??= new Map()
       const entry = bySecret.get(secret) ?? { shadowed: false, reasons: [], seen: new Set() }
       bySecret.set(secret, entry)
       entry.shadowed ||= shadowed
       if (!entry.seen.has(reason)) entry.seen.add(reason), entry.reasons.push(reason)
     },
     done: (): Array<SecretConflict> =>
-      [...bySecret].map(([secret, { reasons, shadowed }]) => ({
+      bySecret === undefined ? [] : [...bySecret].map(([secret, { reasons, shadowed }]) => ({
         secret,
         shadowed,
         reasons: reasons.length <= MaxReasons ? reasons : [...reasons.slice(0, MaxReasons), `and ${reasons.length - MaxReasons} more`]
@@ -80,8 +82,13 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
   const existingInit = initContainers.length
   const containers = asArray(spec["containers"]).map((c) => containerState(c))
   const known = recognisePullers(initContainers, edits)
-  const volumes = volumeSet(asArray(spec["volumes"]))
-  const where = places(edits, [...initContainers, ...containers])
+  // Volume bookkeeping only for plans that touch volumes: most add env vars alone (the K8s manager's env refs,
+  // Global's values), and need none of it. Both are worked out on first use; `where` only in phase 1, before
+  // any init container is added.
+  let volumeState: VolumeSet | undefined
+  const volumes = (): VolumeSet => (volumeState ??= volumeSet(asArray(spec["volumes"])))
+  let placesState: Places | undefined
+  const where = (): Places => (placesState ??= places(edits, [...initContainers, ...containers]))
 
   // Phase 1: structure.
   const newInit: Array<{ readonly prefix: string; readonly container: JsonObject }> = []
@@ -91,14 +98,14 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
         if (annotations?.[key] === undefined && !addedAnnotations.has(key)) addedAnnotations.set(key, value)
       }
     } else if (edit._tag === "AddVolume") {
-      resolveVolume(volumes, edit.volume, where)
+      resolveVolume(volumes(), edit.volume, where())
     } else if (edit._tag === "AddInitContainer" && !known.has(edit)) {
       if (!newInit.some((c) => sameInitContainer(c.container, edit.container))) newInit.push({ prefix: edit.namePrefix, container: edit.container })
     }
   }
   for (const { container, prefix } of newInit) {
-    const volumeMounts = asArray(container["volumeMounts"]).map(asObject).map((m) => ({ ...m, name: resolvedName(volumes, String(m["name"])) }))
-    for (const m of volumeMounts) markUsed(volumes, m.name)
+    const volumeMounts = asArray(container["volumeMounts"]).map(asObject).map((m) => ({ ...m, name: resolvedName(volumes(), String(m["name"])) }))
+    for (const m of volumeMounts) markUsed(volumes(), m.name)
     const named = { ...container, name: freeName(prefix, initContainers, containers), ...(volumeMounts.length > 0 ? { volumeMounts } : {}) }
     initContainers.push(containerState(named, true))
   }
@@ -108,19 +115,19 @@ export const planPatch = (pod: unknown, edits: ReadonlyArray<PodEdit>): PatchPla
   const problems = problemList()
   for (const edit of edits) {
     if (edit._tag === "AddEnv") addEnvEverywhere(everyContainer, edit.env, edit.secret, problems.note)
-    else if (edit._tag === "AddMount") addMountEverywhere(everyContainer, volumes, edit.mount.name, edit.mount)
+    else if (edit._tag === "AddMount") addMountEverywhere(everyContainer, volumes(), edit.mount.name, edit.mount)
   }
   for (const edit of edits) {
     if (edit._tag !== "ExpectFile") continue
     for (const c of everyContainer) {
       if (c.puller) continue
-      const reason = fileProblem(volumes, c, edit)
+      const reason = fileProblem(volumes(), c, edit)
       if (reason !== undefined) problems.note(edit.secret ?? "", reason, false)
     }
   }
   const ops = [
     ...annotationOps(annotations, addedAnnotations),
-    ...volumeOps(spec, volumes),
+    ...(volumeState === undefined ? [] : volumeOps(spec, volumeState)),
     ...containerOps("initContainers", initContainers.slice(0, existingInit)),
     ...newInitContainerOps(spec, initContainers.slice(existingInit)),
     ...containerOps("containers", containers)
@@ -203,9 +210,11 @@ const sameInitContainer = (existing: JsonObject, planned: JsonObject): boolean =
  * marks those containers as pullers. Indexed by image and command, then by first env entry (pullers with env of
  * their own keep it first), so that a Pod with many pullers is not compared pairwise.
  */
-const recognisePullers = (initContainers: ReadonlyArray<ContainerState>, edits: ReadonlyArray<PodEdit>): Set<PodEdit> => {
+const NoPullers: ReadonlySet<PodEdit> = new Set()
+
+const recognisePullers = (initContainers: ReadonlyArray<ContainerState>, edits: ReadonlyArray<PodEdit>): ReadonlySet<PodEdit> => {
+  if (!edits.some((e) => e._tag === "AddInitContainer")) return NoPullers
   const known = new Set<PodEdit>()
-  if (!edits.some((e) => e._tag === "AddInitContainer")) return known
   const keyOf = (c: JsonObject) => `${String(c["image"])}\u0000${JSON.stringify(c["command"])}`
   const firstEnv = (c: JsonObject) => JSON.stringify(asArray(c["env"])[0])
   const byKey = new Map<string, { readonly all: Array<ContainerState>; readonly byEnv: Map<string, Array<ContainerState>> }>()
