@@ -217,14 +217,16 @@ export const makeAdmissionApp = (deps: MutateDeps): Effect.Effect<HttpServerResp
       fiber.interruptUnsafe()
     })
     deps.inWork.count++
-    const release = Effect.sync(() => {
+    // Plain code on the request's exit, not an Effect finalizer (onExitPrimitive runs it with no Effect step).
+    const release = (): undefined => {
       deadlines.remove(due)
       hold.release()
       deps.inWork.count--
-    })
+      return undefined
+    }
     return work(source, state, hold).pipe(
       Effect.catchCause((cause) => otherwise(state, cause)),
-      Effect.ensuring(release),
+      (answered) => Effect.onExitPrimitive(answered, release),
       Effect.flatMap((answer) => send(answer, started))
     )
   }

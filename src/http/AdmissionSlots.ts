@@ -39,14 +39,21 @@ export const makeAdmissionSlots = (maxInFlight: number, maxQueue: number): Admis
   let peakInFlight = 0
   let peakQueued = 0
 
-  const enter = Effect.sync(() => {
-    if (++inFlight > peakInFlight) peakInFlight = inFlight
-  })
-  const leave = Effect.sync(() => void inFlight--)
+  // Counting is plain code run as the work starts and on its exit (onExitPrimitive with no finalizer Effect):
+  // Effect.sync steps around every review cost ~1 µs each in the server (docs/serve.md, "Where the time goes").
+  const leave = (): undefined => {
+    inFlight--
+    return undefined
+  }
+  const counted = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.suspend(() => {
+      if (++inFlight > peakInFlight) peakInFlight = inFlight
+      return Effect.onExitPrimitive(work, leave)
+    })
 
   const withSlot = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E | AtCapacity, R> =>
     Effect.suspend((): Effect.Effect<A, E | AtCapacity, R> => {
-      const held = enter.pipe(Effect.andThen(work), Effect.ensuring(leave))
+      const held = counted(work)
       if (inFlight < maxInFlight) return Semaphore.withPermit(semaphore, held)
       if (queued >= maxQueue) return Effect.fail(new AtCapacity({ inFlight, queued }))
       if (++queued > peakQueued) peakQueued = queued
