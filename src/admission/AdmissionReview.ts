@@ -211,10 +211,10 @@ export const respond = (apiVersion: AdmissionVersion, uid: string, parts: Respon
     response.patchType = "JSONPatch"
     response.patch = Buffer.from(JSON.stringify(parts.patch)).toString("base64")
   }
-  if (parts.auditAnnotations !== undefined && Object.keys(parts.auditAnnotations).length > 0) {
-    response.auditAnnotations = Object.fromEntries(
-      Object.entries(parts.auditAnnotations).map(([key, value]) => [key, cut(value, MAX_MESSAGE)])
-    )
+  if (parts.auditAnnotations !== undefined) {
+    let audit: Record<string, string> | undefined
+    for (const key of Object.keys(parts.auditAnnotations)) (audit ??= {})[key] = cut(parts.auditAnnotations[key]!, MAX_MESSAGE)
+    if (audit !== undefined) response.auditAnnotations = audit
   }
   if (parts.warnings !== undefined && parts.warnings.length > 0) {
     const warnings = parts.warnings.slice(0, MAX_WARNINGS).map((w) => cut(w, MAX_WARNING))

@@ -16,10 +16,18 @@ export const asObject = (value: unknown): JsonObject => (isObject(value) ? value
 /** asArray: the value when it is an array, else an empty one. */
 export const asArray = (value: unknown): ReadonlyArray<unknown> => (Array.isArray(value) ? value : [])
 
+const allStrings = (value: JsonObject): boolean => {
+  for (const k in value) if (typeof value[k] !== "string") return false
+  return true
+}
+
 /** stringMap: the string-valued entries of a map such as labels or annotations. */
 export const stringMap = (value: unknown): Readonly<Record<string, string>> => {
+  if (!isObject(value)) return {}
+  // The usual case, every value a string (the API server decoded the Pod into map[string]string): the map itself,
+  // read-only, not a copy.
+  if (allStrings(value)) return value as Readonly<Record<string, string>>
   const out: Record<string, string> = {}
-  if (!isObject(value)) return out
   // A plain loop: Object.entries allocates a pair per entry, on every Pod (docs/serve.md, "Where the time goes").
   for (const k of Object.keys(value)) {
     const v = value[k]
