@@ -48,7 +48,7 @@ export const Limits = Context.Reference<ListenerLimits>("flyte-pod-webhook/http/
  * AdmissionResponse: Node's ServerResponse with `strictContentLength` always off. @effect/platform-node turns it on
  * for every response, and Node then cannot send an answer as one final write: `end(body)` queues the head and
  * body, then an empty chunk, and the socket flushes both with writev. Off, the head, the body and the `finish`
- * go in one write (measured: ~3 µs of the ~105 a review costs in the server; `npm run bench`). What the strict
+ * go in one write (measured: ~2 µs of the ~105 a review cost in the server, A/B against 29ae6e7). What the strict
  * check guards against (a body longer or shorter than its Content-Length) cannot happen here: the platform sets
  * Content-Length from the very string or bytes it writes, and our answers are never streamed.
  */
