@@ -45,3 +45,22 @@ describe("Deadlines", () => {
     expect(deadlines.size()).toBe(0)
   })
 })
+
+describe("Deadlines: many requests come and go", () => {
+  it("entries removed in any order leave none behind, and the ones left still fire", async () => {
+    const deadlines = makeDeadlines(5)
+    const fired: Array<number> = []
+    const now = performance.now()
+    const entries = Array.from({ length: 50 }, (_, i) => deadlines.add(now + (i % 2 === 0 ? 10 : 60_000), () => fired.push(i)))
+    // Remove the head, the tail, and every third one in between.
+    for (const [i, entry] of entries.entries()) if (i === 0 || i === 49 || i % 3 === 0) deadlines.remove(entry)
+    deadlines.remove(entries[0]!) // twice: nothing happens
+    const left = entries.filter((_, i) => !(i === 0 || i === 49 || i % 3 === 0))
+    expect(deadlines.size()).toBe(left.length)
+    await sleep(60)
+    const due = [...Array(50).keys()].filter((i) => i % 2 === 0 && !(i === 0 || i === 49 || i % 3 === 0))
+    expect(fired).toStrictEqual(due)
+    for (const entry of entries) deadlines.remove(entry)
+    expect(deadlines.size()).toBe(0)
+  })
+})
