@@ -5,7 +5,7 @@
  *
  * Why not `setTimeout` per request: creating and clearing a Node timer costs ~2 µs of the ~100 µs a review costs
  * in the server (bench/profile.ts: setTimeout, unenroll, the timer list), on every request, for a deadline that
- * almost never fires. Here a request costs a Set insertion and deletion. The price is precision: a deadline
+ * almost never fires. Here a request links and unlinks one entry. The price is precision: a deadline
  * fires up to `everyMs` late, well inside the 0.5 s the deadline keeps before the API server's own timeout
  * (Limits.ts).
  */
