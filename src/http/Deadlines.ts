@@ -21,7 +21,7 @@ export interface Deadlines {
   readonly add: (at: number, fire: () => void) => DeadlineEntry
   /** remove forgets the entry (its request ended); nothing happens if it already fired or was removed. */
   readonly remove: (entry: DeadlineEntry) => void
-  /** How many entries wait (for tests and the shutdown). */
+  /** How many entries wait (tests read it). */
   readonly size: () => number
 }
 
@@ -66,8 +66,9 @@ export const makeDeadlines = (everyMs: number = DEADLINE_CHECK_MS): Deadlines =>
         unlink(node)
         node.fire()
       }
-      // A fire may unlink others (the request it stops ends others' work): carry on from what is still linked.
-      node = next !== undefined && next.linked ? next : next === undefined ? undefined : head
+      // A fire may have unlinked `next` (ending one request can end another's work): then start again from the
+      // head; what was already checked and not due is passed over again, what fired is gone.
+      node = next === undefined || next.linked ? next : head
     }
     if (count === 0 && timer !== undefined) {
       clearInterval(timer)
